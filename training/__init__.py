@@ -1,0 +1,1 @@
+"""newstag training: the dataset builder, fine-tuning and evaluation (imports ``inference``, never the reverse)."""

@@ -1,0 +1,46 @@
+"""Cross-document boilerplate: the background paragraph an outlet pastes under many stories.
+
+A sentence is a candidate when it appears in at least two different articles. A run of consecutive
+candidates is boilerplate when one of its sentences appears in at least ``min_articles`` articles: a
+pasted paragraph travels whole (or in large parts), while two reports that quote one statement share
+a sentence or two but not a repeated block across many articles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+
+from inference.pages import sentence_key, sentences
+
+MIN_WORDS = 6  # shorter sentences ("He said.") repeat by chance
+
+
+def key_hash(sentence: str) -> str:
+    return hashlib.blake2b(sentence_key(sentence).encode("utf-8"), digest_size=8).hexdigest()
+
+
+class BoilerplateCounter:
+    """Counts in how many articles each sentence occurs (pass 1), then finds the boilerplate (pass 2)."""
+
+    def __init__(self, min_articles: int = 3):
+        self.min_articles = min_articles
+        self.counts: Counter[str] = Counter()
+
+    def add(self, text: str) -> None:
+        self.counts.update({key_hash(s) for s in sentences(text) if len(s.split()) >= MIN_WORDS})
+
+    def boilerplate_in(self, text: str) -> set[str]:
+        """The sentence keys of ``text`` that belong to a boilerplate run."""
+        found: set[str] = set()
+        run: list[tuple[str, int]] = []
+        for s in sentences(text) + [""]:
+            h = key_hash(s) if s and len(s.split()) >= MIN_WORDS else None
+            c = self.counts.get(h, 0) if h else 0
+            if c >= 2:
+                run.append((sentence_key(s), c))
+                continue
+            if run and max(n for _, n in run) >= self.min_articles:
+                found.update(k for k, _ in run)
+            run = []
+        return found

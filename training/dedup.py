@@ -1,0 +1,87 @@
+"""Duplicate grouping: exact (normalized text hash) and near (MinHash LSH over word shingles).
+
+Example:
+    >>> d = Deduplicator(threshold=0.5)
+    >>> d.add("a", text_a); d.add("b", text_b)
+    >>> d.clusters()  # {"a": "a", "b": "a"} when b repeats a
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def normalize(text: str) -> str:
+    """Lowercased words only: what two copies of one article still share after re-formatting."""
+    return " ".join(_TOKEN.findall(text.lower()))
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha1(normalize(text).encode("utf-8")).hexdigest()
+
+
+class Deduplicator:
+    """Groups articles into clusters of exact and near duplicates, streaming (one article at a time)."""
+
+    def __init__(self, threshold: float = 0.5, num_perm: int = 64, shingle: int = 3, seed: int = 1):
+        self.threshold, self.num_perm, self.shingle, self.seed = threshold, num_perm, shingle, seed
+        self.lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        self.exact: dict[str, str] = {}
+        self.parent: dict[str, str] = {}
+        self.kind: dict[str, str] = {}  # id -> "exact" | "near" for non-representatives
+        self.signatures: dict[str, MinHash] = {}
+
+    def _find(self, x: str) -> str:
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def _minhash(self, norm: str) -> MinHash | None:
+        words = norm.split()
+        if len(words) < self.shingle:
+            return None
+        grams = {" ".join(words[i: i + self.shingle]).encode("utf-8") for i in range(len(words) - self.shingle + 1)}
+        m = MinHash(num_perm=self.num_perm, seed=self.seed)
+        m.update_batch(list(grams))
+        return m
+
+    def add(self, key: str, text: str) -> str | None:
+        """Add an article; returns the key of an earlier article it duplicates, or None."""
+        norm = normalize(text)
+        h = hashlib.sha1(norm.encode("utf-8")).hexdigest()
+        self.parent[key] = key
+        if h in self.exact:
+            first = self.exact[h]
+            self.parent[key] = self._find(first)
+            self.kind[key] = "exact"
+            return first
+        self.exact[h] = key
+        m = self._minhash(norm)
+        if m is None:
+            return None
+        match = None
+        for other in self.lsh.query(m):
+            if self.signatures[other].jaccard(m) >= self.threshold:
+                match = other
+                break
+        self.lsh.insert(key, m)
+        self.signatures[key] = m
+        if match is not None:
+            self.parent[key] = self._find(match)
+            self.kind[key] = "near"
+        return match
+
+    def clusters(self) -> dict[str, str]:
+        """Map every key to its cluster id (the first article of the cluster)."""
+        return {k: self._find(k) for k in self.parent}
+
+
+def jaccard_estimate(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean(a == b))

@@ -1,0 +1,181 @@
+"""The builder's ``report.md``: inputs, furniture check, boilerplate, duplicates, labeling functions, labels, splits."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from inference.pages import is_furniture
+
+from .splits import SPLITS
+
+
+def _table(header: list[str], rows: list[list]) -> str:
+    def fmt(v):
+        return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(fmt(v) for v in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def lf_table(schema, lfs, rows: list[dict]) -> list[list]:
+    """Snorkel-style summary per labeling function: coverage, overlaps, conflicts, accuracy against gold."""
+    topics = set(schema.topic_names)
+    n = max(len(rows), 1)
+    votes = [json.loads(r["votes"]) for r in rows]
+    out = []
+    for lf in lfs:
+        fired = [i for i, v in enumerate(votes) if lf.name in v]
+        same_task = [o for o in lfs if o.name != lf.name and (o.label == lf.label if lf.label in topics
+                                                              else o.label not in topics)]
+        overlaps = conflicts = 0
+        for i in fired:
+            others = [(o, votes[i][o.name]) for o in same_task if o.name in votes[i]]
+            overlaps += bool(others)
+            if lf.label in topics:
+                conflicts += any(v != lf.vote for _, v in others)
+            else:
+                conflicts += any(o.label != lf.label for o, _ in others)
+        gold = [i for i in fired if rows[i]["gold"]]
+        if lf.label in topics:
+            right = sum((lf.label in rows[i]["gold_topics"]) == (lf.vote > 0) for i in gold)
+        else:
+            right = sum(rows[i]["gold_stance"] == lf.label for i in gold)
+        acc = right / len(gold) if gold else "n/a"
+        polarity = ("+" if lf.vote > 0 else "-") + lf.label
+        out.append([lf.name, polarity, len(fired) / n, overlaps / n, conflicts / n, acc, len(gold)])
+    return out
+
+
+def label_table(schema, rows_by_split: dict[str, list[dict]]) -> tuple[list[list], list[list]]:
+    """Counts per split, and weak labels against gold where gold exists (precision, recall, F1 / agreement)."""
+    all_rows = [r for s in SPLITS for r in rows_by_split[s]]
+    gold = [r for r in all_rows if r["gold"]]
+    topic_rows = []
+    for t in schema.topic_names + ["(none)"]:
+        def has(labels, t=t):
+            return not labels if t == "(none)" else t in labels
+
+        counts = [sum(has(r["topics"]) for r in rows_by_split[s]) for s in SPLITS]
+        tp = sum(has(r["weak_topics"]) and has(r["gold_topics"]) for r in gold)
+        fp = sum(has(r["weak_topics"]) and not has(r["gold_topics"]) for r in gold)
+        fn = sum(not has(r["weak_topics"]) and has(r["gold_topics"]) for r in gold)
+        p = tp / (tp + fp) if tp + fp else 0.0
+        rc = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * p * rc / (p + rc) if p + rc else 0.0
+        weak_n = sum(has(r["weak_topics"]) for r in all_rows)
+        topic_rows.append([t, *counts, weak_n, tp + fn, p, rc, f1] if gold else [t, *counts, weak_n, "-", "-", "-", "-"])
+    stance_rows = []
+    for s_name in schema.stance_names:
+        counts = [sum(r["stance"] == s_name for r in rows_by_split[s]) for s in SPLITS]
+        g = [r for r in gold if r["gold_stance"] == s_name]
+        agree = sum(r["weak_stance"] == s_name for r in g) / len(g) if g else "-"
+        stance_rows.append([s_name, *counts, sum(r["weak_stance"] == s_name for r in all_rows), len(g), agree])
+    return topic_rows, stance_rows
+
+
+def weak_vs_gold(schema, rows: list[dict]) -> dict:
+    """Micro-F1 of weak topics and accuracy of weak stance against gold, over gold rows."""
+    gold = [r for r in rows if r["gold"]]
+    if not gold:
+        return {}
+    tp = sum(len(set(r["weak_topics"]) & set(r["gold_topics"])) for r in gold)
+    fp = sum(len(set(r["weak_topics"]) - set(r["gold_topics"])) for r in gold)
+    fn = sum(len(set(r["gold_topics"]) - set(r["weak_topics"])) for r in gold)
+    return {"gold_examples": len(gold), "topic_micro_f1": 2 * tp / max(2 * tp + fp + fn, 1),
+            "stance_accuracy": sum(r["weak_stance"] == r["gold_stance"] for r in gold) / len(gold)}
+
+
+def plot_distribution(schema, rows_by_split, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.5), gridspec_kw={"width_ratios": [3, 1.3]})
+    names = schema.topic_names + ["(none)"]
+    width = 0.8 / len(SPLITS)
+    for k, s in enumerate(SPLITS):
+        rows = rows_by_split[s]
+        counts = [sum((t in r["topics"]) if t != "(none)" else not r["topics"] for r in rows) for t in names]
+        axes[0].bar([i + k * width for i in range(len(names))], counts, width, label=f"{s} ({len(rows)})")
+        sc = [sum(r["stance"] == st for r in rows) for st in schema.stance_names]
+        axes[1].bar([i + k * width for i in range(len(sc))], sc, width, label=s)
+    axes[0].set_xticks([i + width for i in range(len(names))], names, rotation=30, ha="right")
+    axes[0].set_title("topics per split")
+    axes[0].legend()
+    axes[1].set_xticks([i + width for i in range(len(schema.stance_names))], schema.stance_names)
+    axes[1].set_title("stance per split")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_build_report(out: Path, schema, lfs, rows_by_split, stats, boiler_keys, dedup, clusters, members, gold,
+                       info, plots: bool = True) -> str:
+    """Write ``report.md`` (and ``label_distribution.png``); returns a short summary for the terminal."""
+    rows = [r for s in SPLITS for r in rows_by_split[s]]
+    furniture_left = Counter(line.strip() for r in rows for line in r["text"].split("\n") if is_furniture(line))
+    exact = sum(1 for k in dedup.kind.values() if k == "exact")
+    near = sum(1 for k in dedup.kind.values() if k == "near")
+    dup_clusters = [(rep, ms) for rep, ms in members.items() if ms]
+    wg = weak_vs_gold(schema, rows)
+    topic_rows, stance_rows = label_table(schema, rows_by_split)
+    parts = [
+        "# Dataset report", "",
+        f"Fingerprint `{info['fingerprint']}`; built in {info['seconds']:.1f}s from {stats['files']} input(s).", "",
+        "## Inputs", "",
+        _table(["what", "count"], [
+            ["input files", stats["files"]], ["pages split into articles", stats["pages"]],
+            ["articles read", stats["records"]], ["records skipped", len(stats["skipped"])],
+            ["files re-decoded (not UTF-8)", len(stats["redecoded"])],
+            ["examples written", len(rows)]]), "",
+    ]
+    if stats["redecoded"]:
+        parts += ["Re-decoded files:", ""] + [f"- `{p}`: {enc}" for p, enc in sorted(stats["redecoded"].items())] + [""]
+    if stats["skipped"]:
+        parts += ["Skipped records (the run went on):", ""] + [f"- {s}" for s in stats["skipped"]] + [""]
+    parts += ["## Furniture check", "",
+              f"Known furniture lines left in article text: **{sum(furniture_left.values())}**", ""]
+    parts += [f"- `{line}` x{n}" for line, n in furniture_left.most_common(10)] + [""]
+    parts += ["## Cross-document boilerplate", "",
+              f"{len(boiler_keys)} distinct repeated sentences removed, "
+              f"{sum(r.get('boilerplate_removed', 0) for r in rows) if rows and 'boilerplate_removed' in rows[0] else sum(boiler_keys.values())} "
+              f"removals in all; articles touched: {max(boiler_keys.values()) if boiler_keys else 0} at most per sentence.", ""]
+    parts += [f"- \"{k[:110]}\" ({n} articles)" for k, n in sorted(boiler_keys.items(), key=lambda x: -x[1])[:8]] + [""]
+    parts += ["## Duplicates", "",
+              f"Exact duplicates: **{exact}**; near duplicates: **{near}**; clusters with more than one article: "
+              f"{len(dup_clusters)}. One representative per cluster is kept; the others are listed in its "
+              "`duplicates` column.", ""]
+    parts += ["## Labeling functions", "",
+              "Coverage, overlaps and conflicts are fractions of all examples; accuracy is against gold "
+              "where gold exists (n gold = examples with gold on which the function voted).", "",
+              _table(["function", "votes", "coverage", "overlaps", "conflicts", "accuracy", "n gold"],
+                     lf_table(schema, lfs, rows)), ""]
+    parts += ["## Labels", "", "Final labels (gold where given, else weak) per split; weak labels against gold "
+              "over all gold examples.", "",
+              _table(["topic", *SPLITS, "weak total", "gold total", "weak P", "weak R", "weak F1"], topic_rows), "",
+              _table(["stance", *SPLITS, "weak total", "gold total", "weak agreement"], stance_rows), ""]
+    if wg:
+        parts += [f"Weak labels against gold ({wg['gold_examples']} examples): topic micro-F1 "
+                  f"**{wg['topic_micro_f1']:.3f}**, stance accuracy **{wg['stance_accuracy']:.3f}**.", ""]
+    if gold is not None:
+        parts += [f"Gold file `{gold.path}`: {len(gold)} lines, {len(gold.used)} matched an article, "
+                  f"{gold.unmatched()} unmatched.", ""]
+    if plots:
+        plot_distribution(schema, rows_by_split, out / "label_distribution.png")
+        parts += ["## Splits", "", "![label distribution](label_distribution.png)", ""]
+    (out / "report.md").write_text("\n".join(parts), encoding="utf-8")
+    metrics = {"examples": len(rows), "skipped": len(stats["skipped"]), "redecoded": len(stats["redecoded"]),
+               "furniture_left": sum(furniture_left.values()), "boilerplate_sentences": len(boiler_keys),
+               "exact_duplicates": exact, "near_duplicates": near, **{f"weak_{k}": v for k, v in wg.items()}}
+    (out / "build_metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    summary = (f"articles {stats['records']}, skipped {len(stats['skipped'])}, re-decoded {len(stats['redecoded'])}, "
+               f"furniture left {metrics['furniture_left']}, boilerplate sentences {len(boiler_keys)}, "
+               f"duplicates {exact} exact + {near} near")
+    if wg:
+        summary += (f"\nweak labels vs gold ({wg['gold_examples']}): topic micro-F1 {wg['topic_micro_f1']:.3f}, "
+                    f"stance accuracy {wg['stance_accuracy']:.3f}")
+    return summary

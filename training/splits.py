@@ -1,0 +1,59 @@
+"""Train/validation/test assignment: seeded, stratified by label as far as possible, one cluster one split."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+SPLITS = ("train", "validation", "test")
+
+
+def assign_splits(examples: list[dict], fractions: tuple[float, float, float] = (0.7, 0.15, 0.15), seed: int = 0,
+                  fixed: dict[str, str] | None = None, by_date: bool = False) -> dict[str, str]:
+    """Assign each example (``{"id", "labels": [...], "size": n_articles, "date": str|None}``) to a split.
+
+    Each example stands for one duplicate cluster, so no cluster straddles two splits. Greedy iterative
+    stratification: examples with the rarest labels are placed first, each into the split that most
+    lacks its labels relative to the target fractions. ``fixed`` pins examples (gold routed to test).
+    With ``by_date`` the oldest go to train and the newest to test instead.
+
+    Returns:
+        id -> split name.
+    """
+    fixed = dict(fixed or {})
+    out = dict(fixed)
+    free = [e for e in examples if e["id"] not in fixed]
+    if by_date:
+        free.sort(key=lambda e: (e.get("date") or "", e["id"]))
+        n = len(free)
+        cut1, cut2 = round(n * fractions[0]), round(n * (fractions[0] + fractions[1]))
+        for i, e in enumerate(free):
+            out[e["id"]] = SPLITS[0] if i < cut1 else SPLITS[1] if i < cut2 else SPLITS[2]
+        return out
+    rng = random.Random(seed)
+    rng.shuffle(free)
+    freq = Counter(label for e in examples for label in e["labels"] or ["<none>"])
+    total = sum(e.get("size", 1) for e in examples)
+    want = {s: f * total for s, f in zip(SPLITS, fractions)}
+    want_label = {s: {lab: f * n for lab, n in freq.items()} for s, f in zip(SPLITS, fractions)}
+    have = Counter()
+    have_label = {s: Counter() for s in SPLITS}
+    for e in examples:
+        if e["id"] in fixed:
+            s = fixed[e["id"]]
+            have[s] += e.get("size", 1)
+            have_label[s].update(e["labels"] or ["<none>"])
+    free.sort(key=lambda e: min(freq[lab] for lab in (e["labels"] or ["<none>"])))
+    for e in free:
+        labels = e["labels"] or ["<none>"]
+
+        def need(s):
+            lack = sum((want_label[s][lab] - have_label[s][lab]) / max(want_label[s][lab], 1e-9) for lab in labels)
+            return (lack / len(labels), (want[s] - have[s]) / max(want[s], 1e-9))
+
+        open_splits = [s for s in SPLITS if want[s] > 0]
+        s = max(open_splits, key=need)
+        out[e["id"]] = s
+        have[s] += e.get("size", 1)
+        have_label[s].update(labels)
+    return out
