@@ -1,6 +1,7 @@
 """Cross-document boilerplate: the background paragraph an outlet pastes under many stories.
 
-A sentence is a candidate when it appears in at least two different articles. A run of consecutive
+A sentence is a candidate when it appears in at least two different stories: copies and near-duplicate
+rewrites of one story count once (the caller passes their cluster as ``group``). A run of consecutive
 candidates is boilerplate when one of its sentences appears in at least ``min_articles`` articles: a
 pasted paragraph travels whole (or in large parts), while two reports that quote one statement share
 a sentence or two but not a repeated block across many articles.
@@ -26,9 +27,14 @@ class BoilerplateCounter:
     def __init__(self, min_articles: int = 3):
         self.min_articles = min_articles
         self.counts: Counter[str] = Counter()
+        self._seen: set[tuple[str, str]] = set()
 
-    def add(self, text: str) -> None:
-        self.counts.update({key_hash(s) for s in sentences(text) if len(s.split()) >= MIN_WORDS})
+    def add(self, text: str, group: str) -> None:
+        """Count the sentences of one article; articles of one duplicate ``group`` count once."""
+        for h in {key_hash(s) for s in sentences(text) if len(s.split()) >= MIN_WORDS}:
+            if (h, group) not in self._seen:
+                self._seen.add((h, group))
+                self.counts[h] += 1
 
     def boilerplate_in(self, text: str) -> set[str]:
         """The sentence keys of ``text`` that belong to a boilerplate run."""

@@ -28,7 +28,7 @@ from inference.readers import Record, Skip, expand_inputs, read_inputs
 from inference.schema import load_schema
 
 from .boilerplate import BoilerplateCounter
-from .dedup import Deduplicator, normalize
+from .dedup import Deduplicator
 from .gold import read_gold
 from .report import write_build_report
 from .rules import labeling_functions, weak_label
@@ -49,7 +49,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--fractions", default="0.7,0.15,0.15", help="train,validation,test fractions")
     p.add_argument("--seed", type=int, default=0, help="seed of the split")
     p.add_argument("--split-by-date", action="store_true", help="oldest articles to train, newest to test")
-    p.add_argument("--near-duplicate-threshold", type=float, default=0.5, help="MinHash Jaccard for near duplicates")
+    p.add_argument("--near-duplicate-threshold", type=float, default=0.45,
+                   help="Jaccard similarity of word 3-gram sets (MinHash estimate) above which two articles are near duplicates")
     p.add_argument("--boilerplate-min-articles", type=int, default=3,
                    help="a pasted paragraph counts as boilerplate once it appears in this many articles")
     p.add_argument("--embedding-rule", action="store_true", help="also run the embedding rule (zero-shot vote)")
@@ -120,7 +121,7 @@ def main(argv=None) -> int:
 
     # Pass 1: read everything once, to disk; count sentences across articles for boilerplate.
     counter = BoilerplateCounter(args.boilerplate_min_articles)
-    seen_exact: set[str] = set()
+    raw_dedup = Deduplicator(threshold=args.near_duplicate_threshold)
     raw_file = work / "raw.jsonl"
     with raw_file.open("w", encoding="utf-8") as raw, tqdm(desc="reading", unit=" articles", file=sys.stderr) as bar:
         for item in read_inputs(args.inputs, columns, exclude):
@@ -133,10 +134,9 @@ def main(argv=None) -> int:
                 stats["pages"].add(item.page_id)
             if item.redecoded:
                 stats["redecoded"][item.path] = item.redecoded
-            h = hashlib.sha1(normalize(item.text).encode()).hexdigest()
-            if h not in seen_exact:  # exact copies must not make a story look like boilerplate
-                seen_exact.add(h)
-                counter.add(item.text)
+            # copies and rewrites of one story must not make its sentences look like boilerplate
+            first = raw_dedup.add(f"{stats['records']}", item.text)
+            counter.add(item.text, group=raw_dedup.root(first) if first else f"{stats['records']}")
             raw.write(json.dumps({"id": item.id, "title": item.title, "text": item.text, "path": item.path,
                                   "source": item.source, "url": item.url, "published": item.published,
                                   "tags": list(item.tags), "position": item.position}, ensure_ascii=False) + "\n")

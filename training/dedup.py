@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import re
 
-import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 _TOKEN = re.compile(r"[a-z0-9]+")
@@ -29,9 +28,10 @@ def text_hash(text: str) -> str:
 class Deduplicator:
     """Groups articles into clusters of exact and near duplicates, streaming (one article at a time)."""
 
-    def __init__(self, threshold: float = 0.5, num_perm: int = 64, shingle: int = 3, seed: int = 1):
+    def __init__(self, threshold: float = 0.45, num_perm: int = 128, shingle: int = 3, seed: int = 1):
         self.threshold, self.num_perm, self.shingle, self.seed = threshold, num_perm, shingle, seed
-        self.lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        # LSH bands tuned below the threshold: candidates near it are not lost; the estimate then decides
+        self.lsh = MinHashLSH(threshold=max(0.1, 0.6 * threshold), num_perm=num_perm)
         self.exact: dict[str, str] = {}
         self.parent: dict[str, str] = {}
         self.kind: dict[str, str] = {}  # id -> "exact" | "near" for non-representatives
@@ -78,10 +78,10 @@ class Deduplicator:
             self.kind[key] = "near"
         return match
 
+    def root(self, key: str) -> str:
+        """The cluster id of an added key."""
+        return self._find(key)
+
     def clusters(self) -> dict[str, str]:
         """Map every key to its cluster id (the first article of the cluster)."""
         return {k: self._find(k) for k in self.parent}
-
-
-def jaccard_estimate(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.mean(a == b))

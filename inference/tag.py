@@ -1,0 +1,167 @@
+"""Tag articles in bulk: ``newstag-tag INPUT... --model MODEL_DIR -o OUT.jsonl|OUT.csv``.
+
+Example:
+    newstag-tag data/sample/pages --model runs/demo/model -o runs/demo/tags.jsonl
+
+Reads the builder's input formats as a stream (raw pages are cleaned and split like the builder
+does), tags in batches, and appends each result to the output as soon as it is ready, flushed.
+Re-running the same command after a crash or Ctrl-C skips what is done and finishes the rest. An
+output written by a different model is never mixed in: the command stops and says so. A record
+that cannot be read or tagged goes to ``OUT.errors.jsonl`` with its reason and the run goes on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import sys
+import time
+from itertools import islice
+from pathlib import Path
+
+from .errors import NewstagError, cli_errors
+from .model import TAGGER_FILE
+from .readers import Record, Skip, read_inputs
+
+CSV_FIELDS = ["id", "title", "path", "topics", "topic_scores", "stance", "stance_score", "evidence", "windows",
+              "model", "model_id"]
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(prog="newstag-tag", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="Example: newstag-tag pages/ --model runs/demo/model -o tags.jsonl")
+    p.add_argument("inputs", nargs="+", help="files, directories or globs: .txt/.html pages, .jsonl, .csv, a saved dataset")
+    p.add_argument("--model", required=True, help="model folder written by newstag-train")
+    p.add_argument("-o", "--output", required=True, help="output file, .jsonl or .csv")
+    p.add_argument("--column", action="append", default=[], metavar="FIELD=NAME", help="column mapping, e.g. text=body")
+    p.add_argument("--batch-size", type=int, default=32, help="windows per forward pass")
+    p.add_argument("--chunk", type=int, default=256, help="articles tagged and written per step")
+    p.add_argument("--device", help="cpu, cuda, cuda:1 (default: GPU when available)")
+    p.add_argument("--threshold", action="append", default=[], metavar="TOPIC=P", help="override a topic's threshold")
+    p.add_argument("--no-evidence", action="store_true", help="skip the evidence sentences (a little faster)")
+    p.add_argument("--limit", type=int, help="tag at most this many articles")
+    p.add_argument("--print", type=int, default=0, metavar="N", dest="show", help="also print the first N results")
+    return p.parse_args(argv)
+
+
+def _model_id(model_dir: str) -> str:
+    return hashlib.sha1((Path(model_dir) / TAGGER_FILE).read_bytes()).hexdigest()[:12]
+
+
+def _done_ids(out: Path, model_id: str) -> set[str]:
+    """Ids already in the output; refuses an output written by another model."""
+    if not out.is_file() or out.stat().st_size == 0:
+        return set()
+    done: set[str] = set()
+    with out.open(encoding="utf-8", newline="") as f:
+        rows = csv.DictReader(f) if out.suffix.lower() == ".csv" else (json.loads(x) for x in f if x.strip() and x.endswith("\n"))
+        try:
+            for row in rows:
+                if row.get("model_id") != model_id:
+                    raise NewstagError(f"{out} holds results of another model ({row.get('model_id')}, this is {model_id}); "
+                                       "write to a new -o file or delete the old one")
+                done.add(row["id"])
+        except json.JSONDecodeError:
+            pass  # a line cut by a crash: it is re-tagged below
+    return done
+
+
+def _trim_partial_line(out: Path) -> None:
+    """A crash can leave half a line at the end; cut it so appending starts on a fresh line."""
+    if out.is_file() and out.stat().st_size:
+        data = out.read_bytes()
+        if not data.endswith(b"\n"):
+            out.write_bytes(data[: data.rfind(b"\n") + 1])
+
+
+def _row(rec: Record, res, model_id: str) -> dict:
+    return {"id": rec.id, "title": rec.title, "path": rec.path, "topics": res.topic_names,
+            "topic_scores": res.topic_scores, "stance": res.stance, "stance_score": res.stance_score,
+            "stance_probs": res.stance_probs, "evidence": {t.name: t.evidence for t in res.topics},
+            "windows": res.windows, "model": f"{res.model}@{res.version}", "model_id": model_id}
+
+
+@cli_errors("newstag-tag")
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from tqdm.auto import tqdm
+
+    from .tagger import Tagger
+
+    out = Path(args.output)
+    if out.suffix.lower() not in (".jsonl", ".csv"):
+        raise NewstagError(f"output {out} must end in .jsonl or .csv")
+    thresholds = {}
+    for pair in args.threshold:
+        name, sep, value = pair.partition("=")
+        try:
+            thresholds[name] = float(value)
+        except ValueError:
+            raise NewstagError(f"--threshold {pair!r} is not TOPIC=P with P a number") from None
+    columns = dict(c.split("=", 1) for c in args.column if "=" in c)
+    tagger = Tagger.from_pretrained(args.model, device=args.device)
+    tagger._thresholds(thresholds)  # unknown topic names fail here, before any work
+    model_id = _model_id(args.model)
+    _trim_partial_line(out)
+    done = _done_ids(out, model_id)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    errors_path = out.with_name(out.name + ".errors.jsonl") if out.suffix == ".csv" else out.with_suffix(".errors.jsonl")
+    is_csv = out.suffix.lower() == ".csv"
+    new_file = not out.is_file() or out.stat().st_size == 0
+    counts = {"tagged": 0, "skipped_done": 0, "errors": 0}
+    shown = 0
+    started = time.time()
+    stream = read_inputs(args.inputs, columns)
+    with out.open("a", encoding="utf-8", newline="") as f, errors_path.open("a", encoding="utf-8") as errf, \
+            tqdm(desc="tagging", unit=" articles", file=sys.stderr) as bar:
+        writer = csv.DictWriter(f, CSV_FIELDS, extrasaction="ignore") if is_csv else None
+        if writer and new_file:
+            writer.writeheader()
+        while args.limit is None or counts["tagged"] < args.limit:
+            items = list(islice(stream, args.chunk))
+            if not items:
+                break
+            batch: list[Record] = []
+            for item in items:
+                if isinstance(item, Skip):
+                    errf.write(json.dumps({"path": item.path, "line": item.line, "reason": item.reason}) + "\n")
+                    counts["errors"] += 1
+                elif item.id in done:
+                    counts["skipped_done"] += 1
+                else:
+                    batch.append(item)
+            if args.limit is not None:
+                batch = batch[: args.limit - counts["tagged"]]
+            if not batch:
+                continue
+            results = tagger.predict([(r.title, r.text) for r in batch], thresholds=thresholds or None,
+                                     evidence=not args.no_evidence, batch_size=args.batch_size)
+            for rec, res in zip(batch, results):
+                row = _row(rec, res, model_id)
+                if writer:
+                    writer.writerow({**row, "topics": ";".join(row["topics"]),
+                                     "topic_scores": json.dumps(row["topic_scores"]),
+                                     "evidence": json.dumps(row["evidence"], ensure_ascii=False)})
+                else:
+                    f.write(json.dumps(row, ensure_ascii=False) + "\n")
+                done.add(rec.id)
+                if shown < args.show:
+                    shown += 1
+                    tags = ", ".join(f"{t.name} {t.score:.2f}" for t in res.topics) or "(no topic)"
+                    print(f"- {rec.title[:80]}\n    topics: {tags}\n    stance: {res.stance} {res.stance_score:.2f}")
+            f.flush()
+            errf.flush()
+            counts["tagged"] += len(batch)
+            bar.update(len(batch))
+    secs = time.time() - started
+    rate = counts["tagged"] / secs if secs > 0 else 0.0
+    print(f"newstag-tag: tagged {counts['tagged']} articles ({rate:.1f}/s), {counts['skipped_done']} already done, "
+          f"{counts['errors']} bad records (see {errors_path}); wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
