@@ -1,0 +1,293 @@
+"""newstag-train with the tiny base model, the saved model folder, the Tagger on it, and newstag-eval."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from inference import NewstagError, TagResult, Tagger, TopicTag
+from inference.model import TaggerModel, aggregate
+from inference.pages import sentences
+from inference.windows import encode_windows
+from training.config import TrainConfig, load_config
+
+ARTICLES = [
+    ("Truce holds in Aden", "Both sides agreed to a 72-hour truce on Sunday, officials said. The truce held overnight."),
+    ("Moscow talks", "Libya and Russia discussed military cooperation and joint exercises in Moscow. "
+                     "The delegation met the defence minister on Tuesday."),
+    (None, "Protesters marched in the capital to demand elections and an end to the travel ban."),
+    ("Aid reaches Gharyan", "Aid convoys reached displaced families after shelling and clashes near the border. "
+                            "The United Nations said more trucks would follow. Families had waited for weeks."),
+    ("Short", "Talks resume."),
+]
+LONG = " ".join(f"Aid convoys reached displaced families in town number {i} after shelling near the border."
+                for i in range(60))
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+# ---- the model folder -------------------------------------------------------------------------------------
+
+def test_model_folder_describes_itself(trained_model, sample_dataset):
+    for name in ("tagger.json", "model.safetensors", "config.json", "README.md", "metrics.json", "report.md",
+                 "train_metrics.json"):
+        assert (trained_model / name).is_file(), name
+    pngs = sorted(p.name for p in trained_model.glob("*.png"))
+    assert pngs == ["per_topic.png", "pr_curves.png", "reliability.png", "stance_confusion.png"]
+    for p in trained_model.glob("*.png"):
+        assert p.read_bytes()[:8] == PNG, p.name
+    assert not (trained_model / "checkpoints").exists()
+    cfg = json.loads((trained_model / "tagger.json").read_text())
+    schema = json.loads((sample_dataset / "schema.json").read_text())
+    assert cfg["format"] == "newstag-tagger"
+    assert cfg["topics"] == [t["name"] for t in schema["topics"]]
+    assert cfg["stances"] == [s["name"] for s in schema["stances"]]
+    assert (cfg["max_length"], cfg["stride"]) == (64, 16)
+    assert cfg["train_config"]["epochs"] == 1.0
+    assert cfg["data_fingerprint"] == json.loads((sample_dataset / "fingerprint.json").read_text())["fingerprint"]
+    assert set(cfg["thresholds"]) == set(cfg["topics"])
+    assert cfg["temperature"]["topic"] > 0 and cfg["temperature"]["stance"] > 0
+    assert cfg["boilerplate"] == json.loads((sample_dataset / "boilerplate.json").read_text())
+    readme = (trained_model / "README.md").read_text()
+    assert "Tagger.from_pretrained" in readme and "## Test metrics" in readme
+    metrics = json.loads((trained_model / "metrics.json").read_text())
+    assert metrics["split"] == "test"
+    for key in ("topic_micro_f1", "topic_macro_f1", "stance_accuracy", "stance_macro_f1"):
+        assert 0.0 <= metrics[key] <= 1.0
+
+
+def test_model_folder_needs_nothing_from_training(trained_model, tagger):
+    # everything inference needs is in the folder: schema, labels, thresholds, windows
+    assert tagger.schema.topic_names == tagger.topics
+    assert tagger.max_length == 64 and tagger.stride == 16
+    assert np.allclose(tagger.thresholds, [json.loads((trained_model / "tagger.json").read_text())["thresholds"][t]
+                                           for t in tagger.topics])
+
+
+# ---- the Tagger -------------------------------------------------------------------------------------------
+
+def test_predict_one_string_gives_one_result(tagger):
+    res = tagger.predict(ARTICLES[0][1])
+    assert isinstance(res, TagResult)
+    assert set(res.topic_scores) == set(tagger.topics)
+    assert set(res.stance_probs) == set(tagger.stances)
+    assert res.stance in tagger.stances
+    assert res.stance_score == max(res.stance_probs.values())
+    assert sum(res.stance_probs.values()) == pytest.approx(1.0, abs=1e-3)
+    assert all(isinstance(t, TopicTag) for t in res.topics)
+    assert [t.score for t in res.topics] == sorted((t.score for t in res.topics), reverse=True)
+    assert res.windows == 1
+    json.dumps(res.to_dict())  # plain types only
+
+
+def test_predict_accepts_title_text_pairs_and_dicts(tagger):
+    a = tagger.predict(ARTICLES[1])
+    b = tagger.predict({"title": ARTICLES[1][0], "text": ARTICLES[1][1]})
+    assert isinstance(a, TagResult) and isinstance(b, TagResult)
+    assert a.title == b.title == "Moscow talks"
+    assert a.topic_scores == b.topic_scores
+    with pytest.raises(NewstagError, match="'text' key"):
+        tagger.predict({"title": "no text"})
+
+
+def test_predict_list_gives_a_list_in_order(tagger):
+    results = tagger.predict(ARTICLES)
+    assert isinstance(results, list) and len(results) == len(ARTICLES)
+    assert [r.title for r in results] == [t for t, _ in ARTICLES]
+    assert tagger.predict([]) == []
+    one = tagger.predict([ARTICLES[0][1]])
+    assert isinstance(one, list) and len(one) == 1
+
+
+def test_pipe_yields_in_input_order(tagger):
+    items = ARTICLES * 3 + [("Long one", LONG)]
+    piped = list(tagger.pipe(iter(items), batch_size=2, chunk_size=4))
+    assert len(piped) == len(items)
+    for item, got in zip(items, piped):
+        alone = tagger.predict(item)
+        assert got.title == item[0]
+        assert got.windows == alone.windows
+        assert got.stance == alone.stance
+        for t in tagger.topics:
+            assert got.topic_scores[t] == pytest.approx(alone.topic_scores[t], abs=1e-5)
+        for s in tagger.stances:
+            assert got.stance_probs[s] == pytest.approx(alone.stance_probs[s], abs=1e-5)
+
+
+def test_threshold_override_changes_topics(tagger):
+    text = ARTICLES[3][1]
+    everything = tagger.predict(text, thresholds={t: 0.0 for t in tagger.topics})
+    nothing = tagger.predict(text, thresholds={t: 1.01 for t in tagger.topics})
+    assert sorted(everything.topic_names) == sorted(tagger.topics)
+    assert nothing.topics == ()
+    only_one = tagger.predict(text, thresholds={t: (0.0 if t == "ceasefire" else 1.01) for t in tagger.topics})
+    assert only_one.topic_names == ["ceasefire"]
+    assert everything.topic_scores == nothing.topic_scores  # thresholds decide tags, not scores
+    with pytest.raises(NewstagError, match="threshold for unknown topic 'weather'"):
+        tagger.predict(text, thresholds={"weather": 0.5})
+
+
+def test_evidence_is_a_sentence_of_the_input(tagger):
+    for title, text in ARTICLES[:4] + [("Long one", LONG)]:
+        res = tagger.predict((title, text), thresholds={t: 0.0 for t in tagger.topics})
+        sents = sentences(text)
+        for tag in res.topics:
+            assert tag.evidence in sents, (tag.name, tag.evidence)
+    quiet = tagger.predict(ARTICLES[0][1], thresholds={t: 0.0 for t in tagger.topics}, evidence=False)
+    assert all(t.evidence == "" for t in quiet.topics)
+
+
+def test_long_article_is_read_in_several_windows(tagger):
+    res = tagger.predict(("Long one", LONG))
+    win = encode_windows(tagger.tokenizer, ["Long one"], [LONG], tagger.max_length, tagger.stride)
+    assert res.windows > 1
+    assert res.windows == len(win.input_ids)
+
+
+def test_tagger_logits_match_the_training_forward(tagger):
+    """Inference and training aggregate windows alike: max for topic logits, mean for stance logits."""
+    arts = [("Long one", LONG), ARTICLES[1], ARTICLES[3]]
+    t_logits, s_logits, counts = tagger.logits(arts, batch_size=3)
+    win = encode_windows(tagger.tokenizer, [a[0] for a in arts], [a[1] for a in arts], tagger.max_length,
+                         tagger.stride)
+    from inference.windows import pad_batch
+
+    ids, mask = pad_batch(win.input_ids, tagger.tokenizer.pad_token_id)
+    with torch.no_grad():
+        out = tagger.model.eval()(ids, mask, window_article=torch.tensor(win.article), n_articles=len(arts))
+    assert counts == [win.article.count(i) for i in range(len(arts))]
+    assert np.allclose(t_logits, out["topic_logits"].numpy(), atol=1e-4)
+    assert np.allclose(s_logits, out["stance_logits"].numpy(), atol=1e-4)
+
+
+def test_aggregate_takes_max_topic_and_mean_stance():
+    topic = torch.tensor([[1.0, -2.0], [3.0, -5.0], [0.0, 4.0]])
+    stance = torch.tensor([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0], [5.0, 5.0, 5.0]])
+    t, s = aggregate(topic, stance, torch.tensor([0, 0, 1]), 2)
+    assert t.tolist() == [[3.0, -2.0], [0.0, 4.0]]
+    assert s.tolist() == [[2.0, 2.0, 2.0], [5.0, 5.0, 5.0]]
+
+
+def test_save_pretrained_round_trips(tagger, tmp_path):
+    tagger.save_pretrained(tmp_path / "copy")
+    again = Tagger.from_pretrained(tmp_path / "copy", device="cpu")
+    assert again.topics == tagger.topics and again.stances == tagger.stances
+    assert np.allclose(again.thresholds, tagger.thresholds)
+    a, b = tagger.predict(ARTICLES[3]), again.predict(ARTICLES[3])
+    assert a.topic_names == b.topic_names and a.stance == b.stance
+    for t in tagger.topics:
+        assert a.topic_scores[t] == pytest.approx(b.topic_scores[t], abs=1e-5)
+
+
+def test_tag_page_splits_and_tags_each_article(tagger, seeds_dir):
+    page = (seeds_dir / "000_482d08ce8c9b0da1.txt").read_text(encoding="utf-8")
+    results = tagger.tag_page(page)
+    assert [r.title for r in results] == ["Libya Seeks Closer Military Partnership with Moscow",
+                                          "EU & UN Condemn Ceasefire Violations in Libyan Capital",
+                                          "Sudan Accuses the Libyan Army of Cross-Border Attack",
+                                          "Gaza Aid Convoy Crosses into Libya from Tunisia"]
+    assert tagger.tag_page("Comments\nRead more\n") == []
+
+
+def test_from_pretrained_on_a_folder_that_is_not_a_model(tmp_path, sample_dataset):
+    with pytest.raises(NewstagError, match="not a newstag model folder"):
+        Tagger.from_pretrained(tmp_path)
+    with pytest.raises(NewstagError, match="not a newstag model folder"):
+        Tagger.from_pretrained(sample_dataset)
+    with pytest.raises(NewstagError, match="not found"):
+        Tagger.from_pretrained(tmp_path / "missing")
+
+
+def test_from_pretrained_on_a_broken_tagger_json(tmp_path, trained_model):
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(trained_model, broken)
+    (broken / "tagger.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(NewstagError, match="tagger.json is not valid JSON"):
+        Tagger.from_pretrained(broken)
+    (broken / "tagger.json").write_text(json.dumps({"format": "something-else"}), encoding="utf-8")
+    with pytest.raises(NewstagError, match="not a newstag tagger"):
+        Tagger.from_pretrained(broken)
+
+
+def test_tagger_model_forward_shapes():
+    from transformers import BertConfig, BertModel
+
+    enc = BertModel(BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                               intermediate_size=32, max_position_embeddings=32))
+    model = TaggerModel(enc, n_topics=7, n_stances=3).eval()
+    ids = torch.randint(5, 50, (5, 12))
+    mask = torch.ones_like(ids)
+    out = model(ids, mask)
+    assert out["topic_logits"].shape == (5, 7) and out["stance_logits"].shape == (5, 3)
+    out = model(ids, mask, window_article=torch.tensor([0, 0, 1, 2, 2]), n_articles=3)
+    assert out["topic_logits"].shape == (3, 7) and out["stance_logits"].shape == (3, 3)
+
+
+# ---- newstag-eval and the config ---------------------------------------------------------------------------
+
+def test_eval_main_writes_metrics(trained_model, sample_dataset, tmp_path, capsys):
+    from datasets import load_from_disk
+
+    from training.evaluate import main
+
+    out = tmp_path / "eval"
+    assert main([str(trained_model), str(sample_dataset), "--split", "validation", "-o", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["split"] == "validation"
+    assert metrics["examples"] == len(load_from_disk(str(sample_dataset))["validation"])
+    assert set(metrics["per_topic"]) == set(json.loads((trained_model / "tagger.json").read_text())["topics"])
+    assert len(metrics["stance_confusion"]) == 3
+    assert sum(map(sum, metrics["stance_confusion"])) == metrics["examples"]
+    assert metrics["gold"]["examples"] > 0  # the sample has hand labels: model and rules side by side
+    assert set(metrics["gold"]) == {"examples", "model", "weak_labels"}
+    assert (out / "report.md").is_file()
+    assert (out / "stance_confusion.png").read_bytes()[:8] == PNG
+    assert "newstag-eval: validation (" in capsys.readouterr().out
+
+
+def test_eval_main_unknown_split(trained_model, sample_dataset, capsys):
+    from training.evaluate import main
+
+    assert main([str(trained_model), str(sample_dataset), "--split", "dev"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"newstag-eval: error: {sample_dataset} has no split 'dev'; splits: train, validation, test")
+
+
+def test_config_file_unknown_key_names_it(tmp_path):
+    path = tmp_path / "train.yaml"
+    path.write_text("epochs: 2\nlearning_rat: 0.001\n", encoding="utf-8")
+    with pytest.raises(NewstagError) as info:
+        load_config(str(path), [])
+    assert str(info.value).startswith(f"{path}: unknown key 'learning_rat'; known keys: base_model, ")
+
+
+def test_config_override_unknown_key_names_it():
+    with pytest.raises(NewstagError, match=r"^unknown option --epochz; known keys: "):
+        load_config(None, ["--epochz", "3"])
+
+
+def test_config_override_bad_value_and_missing_value():
+    with pytest.raises(NewstagError, match=r"^epochs: 'many' is not a valid float"):
+        load_config(None, ["--epochs", "many"])
+    with pytest.raises(NewstagError, match=r"^--epochs needs a value"):
+        load_config(None, ["--epochs"])
+    with pytest.raises(NewstagError, match=r"^group_by_length: 'maybe' is not a valid bool"):
+        load_config(None, ["--group_by_length", "maybe"])
+
+
+def test_config_file_and_overrides(tmp_path, repo_root):
+    cfg = load_config(str(repo_root / "configs" / "train.yaml"), ["--epochs=2", "--max-length", "128",
+                                                                  "--group_by_length", "false"])
+    assert isinstance(cfg, TrainConfig)
+    assert (cfg.epochs, cfg.max_length, cfg.group_by_length) == (2.0, 128, False)
+    gpu = load_config(str(repo_root / "configs" / "train-gpu.yaml"), [])
+    assert gpu.batch_size == 64 and gpu.bf16 == "true"
+    assert gpu.learning_rate == TrainConfig().learning_rate  # a GPU config changes only what must change
+
+
+def test_repo_train_yaml_is_the_builtin_defaults(repo_root):
+    assert load_config(str(repo_root / "configs" / "train.yaml"), []) == TrainConfig()
