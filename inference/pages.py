@@ -240,7 +240,7 @@ def split_articles(page: str) -> list[Article]:
     return articles
 
 
-_SENT = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])")
+_SENT = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)]))\s+(?=[\"'“‘(]?[A-Z0-9])")
 
 
 def sentences(text: str) -> list[str]:

@@ -37,6 +37,10 @@ COLUMN_ALIASES = {
 }
 
 
+LATIN_CODE_PAGES = {"latin_1", "iso8859_1", "iso8859_2", "iso8859_9", "iso8859_15", "cp1250", "cp1252", "cp1254",
+                    "cp1257", "mac_roman", "mac_latin2"}
+
+
 @dataclass(frozen=True)
 class Record:
     """One article read from an input, before labeling."""
@@ -114,8 +118,10 @@ def decode(data: bytes, path: str) -> tuple[str, str | None]:
 
     best = from_bytes(data).best()
     enc = best.encoding if best is not None else "cp1252"
-    if enc.lower().replace("-", "_") in {"latin_1", "iso8859_1", "iso_8859_1"}:
-        enc = "cp1252"  # a superset in the printable range; scraped "latin-1" is usually cp1252
+    # Short Western texts are often guessed as another single-byte Latin code page (cp1250, iso8859_2...);
+    # scraped non-UTF-8 news in Latin script is overwhelmingly cp1252/latin-1, a superset in print range.
+    if best is None or enc.lower().replace("-", "_") in LATIN_CODE_PAGES:
+        enc = "cp1252"
     try:
         return data.decode(enc), enc
     except (UnicodeDecodeError, LookupError):

@@ -155,8 +155,9 @@ def _regexes(source: str, where: str, raw, literal: bool = False) -> tuple[str, 
     for j, pat in enumerate(raw):
         if not isinstance(pat, str) or not pat:
             _fail(source, f"{where}[{j}]", "must be a non-empty string", "quote the pattern")
-        if literal:
-            pat = r"\b" + r"\s+".join(re.escape(w) for w in pat.split()) + r"\b"
+        if literal:  # word boundaries only where the phrase starts or ends with a word character
+            body = r"\s+".join(re.escape(w) for w in pat.split())
+            pat = (r"\b" if re.match(r"\w", pat) else "") + body + (r"\b" if re.search(r"\w$", pat) else "")
         try:
             re.compile(pat)
         except re.error as err:

@@ -66,17 +66,16 @@ class Deduplicator:
         m = self._minhash(norm)
         if m is None:
             return None
-        match = None
-        for other in self.lsh.query(m):
-            if self.signatures[other].jaccard(m) >= self.threshold:
-                match = other
-                break
+        matches = [o for o in self.lsh.query(m) if self.signatures[o].jaccard(m) >= self.threshold]
         self.lsh.insert(key, m)
         self.signatures[key] = m
-        if match is not None:
-            self.parent[key] = self._find(match)
+        for other in matches:  # union with every match: rewrites of one story may each match only the original
+            a, b = self._find(other), self._find(key)
+            if a != b:
+                self.parent[b] = a
+        if matches:
             self.kind[key] = "near"
-        return match
+        return matches[0] if matches else None
 
     def root(self, key: str) -> str:
         """The cluster id of an added key."""

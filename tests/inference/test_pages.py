@@ -6,8 +6,15 @@ import json
 
 import pytest
 
-from inference.pages import (Article, is_furniture, sentence_key, sentences, split_articles, split_tags,
-                             strip_boilerplate)
+from inference.pages import (
+    Article,
+    is_furniture,
+    sentence_key,
+    sentences,
+    split_articles,
+    split_tags,
+    strip_boilerplate,
+)
 
 
 def _expected(seeds_dir):

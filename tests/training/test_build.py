@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
+import subprocess
+import sys
 
 import pytest
-
 from conftest import LABELS, SAMPLE, run_build
+
 from inference.schema import load_schema
 
 
@@ -239,3 +242,21 @@ def test_two_builds_with_one_seed_are_identical(tmp_path):
     split = {r["id"]: r["split"] for r in rows_of(a)}
     assert {r["id"] for r in rows_of(c)} == set(split)
     assert any(split[r["id"]] != r["split"] for r in rows_of(c))
+
+
+def test_builds_in_separate_processes_are_identical(tmp_path, repo_root):
+    """Python salts str hashes per process; the dataset must not depend on it (sets of ids, LSH buckets)."""
+    outs = []
+    for hash_seed in ("1", "8"):
+        out = tmp_path / f"hash{hash_seed}"
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        proc = subprocess.run([sys.executable, "-m", "training.build", str(SAMPLE), "-o", str(out), "--labels",
+                               str(LABELS), "--gold", str(SAMPLE / "labels.jsonl"), "--no-plots"],
+                              cwd=repo_root, env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        outs.append(out)
+    a, b = (rows_of(o) for o in outs)
+    assert len(a) == len(b)
+    diff = [(x["id"], x["split"], x["duplicates"], y["id"], y["split"], y["duplicates"])
+            for x, y in zip(a, b, strict=True) if x != y]
+    assert diff == [], diff[:3]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from inference import NewstagError, TagResult, Tagger, TopicTag
+from inference import NewstagError, Tagger, TagResult, TopicTag
 from inference.model import TaggerModel, aggregate
 from inference.pages import sentences
 from inference.windows import encode_windows
@@ -105,7 +105,7 @@ def test_pipe_yields_in_input_order(tagger):
     items = ARTICLES * 3 + [("Long one", LONG)]
     piped = list(tagger.pipe(iter(items), batch_size=2, chunk_size=4))
     assert len(piped) == len(items)
-    for item, got in zip(items, piped):
+    for item, got in zip(items, piped, strict=True):
         alone = tagger.predict(item)
         assert got.title == item[0]
         assert got.windows == alone.windows
@@ -133,10 +133,32 @@ def test_evidence_is_a_sentence_of_the_input(tagger):
     for title, text in ARTICLES[:4] + [("Long one", LONG)]:
         res = tagger.predict((title, text), thresholds={t: 0.0 for t in tagger.topics})
         sents = sentences(text)
+        assert res.topics
         for tag in res.topics:
             assert tag.evidence in sents, (tag.name, tag.evidence)
+            assert tag.evidence in text
     quiet = tagger.predict(ARTICLES[0][1], thresholds={t: 0.0 for t in tagger.topics}, evidence=False)
     assert all(t.evidence == "" for t in quiet.topics)
+
+
+def test_evidence_is_never_training_boilerplate(tagger):
+    """The model folder carries the dataset's boilerplate sentences; the Tagger strips them before tagging."""
+    pasted = ("Libya has struggled to find stability since a 2019 ceasefire between rival eastern and western forces "
+              "collapsed within weeks, bringing fighting back to the southern edge of Tripoli.")
+    assert tagger.boilerplate, "the sample dataset should yield boilerplate sentences"
+    text = ARTICLES[3][1] + " " + pasted
+    res = tagger.predict(("Aid reaches Gharyan", text), thresholds={t: 0.0 for t in tagger.topics})
+    assert res.topics
+    assert all(t.evidence and t.evidence != pasted and t.evidence in text for t in res.topics)
+    assert res.topic_scores == tagger.predict(ARTICLES[3]).topic_scores
+
+
+def test_a_long_title_does_not_break_tagging(tagger):
+    # a title of many short tokens must leave room for the text's windows (titles are cut, not the run)
+    title = " ".join("abcdefghijklmnopqrstuvwxyz"[i % 26] for i in range(90))
+    res = tagger.predict((title, ARTICLES[0][1]))
+    assert isinstance(res, TagResult)
+    assert res.windows >= 1
 
 
 def test_long_article_is_read_in_several_windows(tagger):
