@@ -27,7 +27,9 @@ def encode_windows(tokenizer, titles: list[str | None], texts: list[str], max_le
         max_windows: keep at most this many windows per article (training may cap; tagging reads all).
         offsets: also return each token's character span in the text (for evidence).
     """
-    titles = [(t or "")[:MAX_TITLE_CHARS] for t in titles]
+    titles = _short_titles(tokenizer, [(t or "")[:MAX_TITLE_CHARS] for t in titles], max_length // 4)
+    # the text part of a window must be longer than the overlap, whatever the title took
+    stride = max(0, min(stride, (max_length - max_length // 4 - 3) // 2))
     enc = tokenizer(titles, texts, truncation="only_second", max_length=max_length, stride=stride,
                     return_overflowing_tokens=True, return_offsets_mapping=True, padding=False)
     ids, art, spans, offs, seen = [], [], [], [], {}
@@ -45,6 +47,13 @@ def encode_windows(tokenizer, titles: list[str | None], texts: list[str], max_le
         if offsets:
             offs.append(token_offsets)
     return Windows(ids, art, spans, offs if offsets else None)
+
+
+def _short_titles(tokenizer, titles: list[str], max_tokens: int) -> list[str]:
+    """Cut titles to at most ``max_tokens`` tokens so every window keeps room for text."""
+    enc = tokenizer(titles, add_special_tokens=False, return_offsets_mapping=True)
+    return [t if len(offs) <= max_tokens else t[: offs[max_tokens - 1][1]]
+            for t, offs in zip(titles, enc["offset_mapping"])]
 
 
 def pad_batch(sequences: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
