@@ -80,6 +80,11 @@ def split_tags(raw: str, vocabulary: set[str] | None = None) -> tuple[str, ...]:
     pieces = [p.strip() for p in re.split(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", raw.strip())
               if p.strip()]
     vocab = vocabulary or set()
+    for i in range(len(pieces) - 1):  # "UNSMILtripoli" was cut "UNSMI|Ltripoli": give the capital back
+        a, b = pieces[i], pieces[i + 1]
+        first = b.split()[0]
+        if a.split()[-1].isupper() and first[1:].lower() in vocab and first.lower() not in vocab:
+            pieces[i], pieces[i + 1] = a + b[0], b[1:]
     out: list[str] = []
     for piece in pieces:
         current: list[str] = []

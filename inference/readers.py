@@ -211,7 +211,7 @@ def _row_record(row: dict, path: Path, line: int, columns: dict[str, str], enc: 
     title = title.strip() if isinstance(title, str) and title.strip() else text.strip().split("\n")[0][:120]
     rid = _pick(row, "id", columns)
     rid = str(rid) if rid not in (None, "") else _digest(str(path), str(line))
-    extra = {k: v for k, v in row.items() if k in ("topics", "stance", "labels", "category")}
+    extra = {k: v for k, v in row.items() if k in ("topics", "stance", "labels", "category", "split")}
     return Record(id=rid, title=title, text=text.strip(), path=str(path), source=_str(_pick(row, "source", columns)),
                   url=_str(_pick(row, "url", columns)), published=_str(_pick(row, "published", columns)),
                   redecoded=enc, extra=extra)

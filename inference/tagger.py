@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from itertools import islice
@@ -93,13 +94,16 @@ class Tagger:
 
     # ---- loading and saving -------------------------------------------------------------------------------
     @classmethod
-    def from_pretrained(cls, path: str | Path, device: str | None = None, half: bool | None = None) -> Tagger:
+    def from_pretrained(cls, path: str | Path, device: str | None = None, half: bool | None = None,
+                        quantize: str | None = None) -> Tagger:
         """Load a model folder written by ``newstag-train`` (safetensors, no remote code).
 
         Args:
             path: the model folder.
             device: "cpu", "cuda", "cuda:1"...; default: CUDA when available.
             half: run in bf16/fp16; default: on GPU only.
+            quantize: "int8" for dynamic int8 quantization of the linear layers (CPU only; faster,
+                scores differ slightly: see benchmarks/RESULTS.md).
         """
         from safetensors.torch import load_file
         from transformers import AutoTokenizer
@@ -114,6 +118,15 @@ class Tagger:
             raise NewstagError(f"{path}/{WEIGHTS_FILE} does not match its tagger.json "
                                f"(missing {missing[:2]}, unexpected {unexpected[:2]}); re-save the model")
         tokenizer = AutoTokenizer.from_pretrained(str(path), trust_remote_code=False)
+        if quantize not in (None, "int8"):
+            raise NewstagError(f"unknown quantize={quantize!r}; use 'int8' or leave it out")
+        if quantize == "int8":
+            if str(device).startswith("cuda"):
+                raise NewstagError("int8 quantization runs on CPU only; pass device='cpu' or leave quantize out")
+            with warnings.catch_warnings():  # torch marks its quantized tensor types for a later move to torchao
+                warnings.simplefilter("ignore", UserWarning)
+                model = torch.ao.quantization.quantize_dynamic(model.eval(), {torch.nn.Linear}, dtype=torch.qint8)
+            return cls(model, tokenizer, cfg, "cpu", None)
         dtype = None
         if half if half is not None else str(device).startswith("cuda"):
             dtype = torch.bfloat16 if (not str(device).startswith("cuda") or torch.cuda.is_bf16_supported()) \
@@ -189,6 +202,8 @@ class Tagger:
         token_scores: dict[int, np.ndarray] = {}
         order = sorted(range(len(win.input_ids)), key=lambda w: len(win.input_ids[w]))
         head_w = self.model.topic_head.weight
+        if callable(head_w):  # a dynamically quantized linear layer keeps its weight behind a method
+            head_w = head_w().dequantize()
         pad = self.tokenizer.pad_token_id or 0
         for start in range(0, len(order), batch_size):
             batch = order[start: start + batch_size]

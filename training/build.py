@@ -49,6 +49,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--fractions", default="0.7,0.15,0.15", help="train,validation,test fractions")
     p.add_argument("--seed", type=int, default=0, help="seed of the split")
     p.add_argument("--split-by-date", action="store_true", help="oldest articles to train, newest to test")
+    p.add_argument("--split-column", metavar="NAME",
+                   help="keep a split given in the input (a 'train'/'validation'/'test' field, e.g. ModApte); "
+                        "'train' records are still divided into train and validation by --fractions")
+    p.add_argument("--keep-duplicates", action="store_true",
+                   help="keep every article (duplicates are still clustered and reported), e.g. for a benchmark's fixed test set")
     p.add_argument("--near-duplicate-threshold", type=float, default=0.45,
                    help="Jaccard similarity of word 3-gram sets (MinHash estimate) above which two articles are near duplicates")
     p.add_argument("--boilerplate-min-articles", type=int, default=3,
@@ -139,7 +144,9 @@ def main(argv=None) -> int:
             counter.add(item.text, group=raw_dedup.root(first) if first else f"{stats['records']}")
             raw.write(json.dumps({"id": item.id, "title": item.title, "text": item.text, "path": item.path,
                                   "source": item.source, "url": item.url, "published": item.published,
-                                  "tags": list(item.tags), "position": item.position}, ensure_ascii=False) + "\n")
+                                  "tags": list(item.tags), "position": item.position,
+                                  "given_split": item.extra.get(args.split_column) if args.split_column else None},
+                                 ensure_ascii=False) + "\n")
             bar.update()
     if stats["records"] == 0:
         shutil.rmtree(out)
@@ -175,6 +182,8 @@ def main(argv=None) -> int:
             dup_of = dedup.add(row["id"], row["title"] + "\n" + text)
             extra = embed.votes(row["title"], text) if embed else None
             weak = weak_label(schema, lfs, row["title"], text, extra)
+            if extra:  # provenance: the embedding rule's votes sit beside the rules'
+                weak.votes.update({f"embedding:{name}": 1 for name in extra})
             g = gold.match(row["id"], row["title"]) if gold else None
             row.update(text=text, boilerplate_removed=removed, weak_topics=list(weak.topics),
                        weak_stance=weak.stance, topic_confidence=[weak.topic_confidence[t] for t in schema.topic_names],
@@ -185,27 +194,38 @@ def main(argv=None) -> int:
                 row["gold_topics"], row["gold_stance"] = list(g.topics), g.stance
             lab.write(json.dumps(row, ensure_ascii=False) + "\n")
             meta[row["id"]] = {"labels": row["topics"] + ["stance:" + row["stance"]], "gold": g is not None,
-                               "len": len(text), "date": row.get("published"), "dup_of": dup_of}
+                               "len": len(text), "date": row.get("published"), "dup_of": dup_of,
+                               "given_split": row.get("given_split")}
 
     # Clusters: keep one representative each (gold first, then the longest), record the rest.
     clusters: dict[str, list[str]] = {}
     for key, root in dedup.clusters().items():
         if key in meta:
             clusters.setdefault(root, []).append(key)
-    rep_of, members = {}, {}
+    members = {}
     for root, keys in clusters.items():
+        if args.keep_duplicates:
+            members.update({k: [] for k in keys})
+            continue
         rep = max(keys, key=lambda k: (meta[k]["gold"], meta[k]["len"], k == root))
         members[rep] = [k for k in keys if k != rep]
-        for k in keys:
-            rep_of[k] = rep
     examples = [{"id": rep, "labels": meta[rep]["labels"], "size": 1, "date": meta[rep]["date"]} for rep in members]
     fixed = {rep: "test" for rep in members if args.gold_to_test and meta[rep]["gold"]}
+    if args.split_column:
+        given = {rep: str(meta[rep]["given_split"]).lower() for rep in members}
+        bad = sorted({v for v in given.values() if v not in ("train", "validation", "test")})
+        if bad:
+            raise NewstagError(f"--split-column {args.split_column}: value {bad[0]!r} is not train, validation or test "
+                               "(records without the field count as None); fix the input or drop the flag")
+        fixed.update({rep: v for rep, v in given.items() if v != "train"})
+        fractions = (fractions[0] / (fractions[0] + fractions[1]), fractions[1] / (fractions[0] + fractions[1]), 0.0)
     split_of = assign_splits(examples, fractions, args.seed, fixed, args.split_by_date)
 
     # Write the DatasetDict, the JSONL export and the held-out test articles.
     options = {"fractions": fractions, "seed": args.seed, "by_date": args.split_by_date, "columns": columns,
                "near": args.near_duplicate_threshold, "boilerplate": args.boilerplate_min_articles,
                "gold_to_test": args.gold_to_test, "embedding_rule": embed is not None,
+               "split_column": args.split_column, "keep_duplicates": args.keep_duplicates,
                "gold": Path(args.gold).read_text(encoding="utf-8") if args.gold else None}
     fp = fingerprint(files, schema.to_dict(), options)
     rows_by_split = _write_outputs(out, labeled_file, split_of, members, fp)

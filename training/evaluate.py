@@ -22,7 +22,7 @@ from inference.model import TAGGER_FILE
 from inference.tagger import Tagger
 
 from . import plots
-from .metrics import (fit_temperature, score, sigmoid, softmax, stance_ece, topic_ece, tune_thresholds)
+from .metrics import fit_temperature, score, sigmoid, softmax, stance_ece, topic_ece, tune_thresholds
 
 
 def _targets(rows, topics, stances, gold_only=False):

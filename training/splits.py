@@ -47,7 +47,7 @@ def assign_splits(examples: list[dict], fractions: tuple[float, float, float] = 
     for e in free:
         labels = e["labels"] or ["<none>"]
 
-        def need(s):
+        def need(s, labels=labels):
             lack = sum((want_label[s][lab] - have_label[s][lab]) / max(want_label[s][lab], 1e-9) for lab in labels)
             return (lack / len(labels), (want[s] - have[s]) / max(want[s], 1e-9))
 

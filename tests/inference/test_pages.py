@@ -195,3 +195,10 @@ def test_strip_boilerplate_without_keys_is_the_identity():
     text = "One sentence here. Another one.\nSecond paragraph."
     assert strip_boilerplate(text, set()) == (text, 0)
     assert strip_boilerplate(text, {sentence_key("Not in the text at all.")}) == (text, 0)
+
+
+def test_split_tags_gives_an_acronym_its_last_capital_back():
+    from inference.pages import split_tags
+
+    assert split_tags("UNSMILtripoli", {"tripoli"}) == ("UNSMIL", "tripoli")
+    assert split_tags("ISWAPJoint Patrols", {"joint", "patrols"}) == ("ISWAP", "Joint Patrols")
