@@ -56,9 +56,11 @@ def _short_titles(tokenizer, titles: list[str], max_tokens: int) -> list[str]:
             for t, offs in zip(titles, enc["offset_mapping"])]
 
 
-def pad_batch(sequences: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-pad to the longest sequence in the batch (dynamic padding)."""
+def pad_batch(sequences: list[list[int]], pad_id: int, multiple_of: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad to the longest sequence in the batch (dynamic padding), rounded up to ``multiple_of``
+    (fewer distinct shapes: CPU bf16 kernels are built per shape)."""
     longest = max(len(s) for s in sequences)
+    longest = -(-longest // multiple_of) * multiple_of
     ids = torch.full((len(sequences), longest), pad_id, dtype=torch.long)
     mask = torch.zeros((len(sequences), longest), dtype=torch.long)
     for i, s in enumerate(sequences):

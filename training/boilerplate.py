@@ -1,10 +1,10 @@
 """Cross-document boilerplate: the background paragraph an outlet pastes under many stories.
 
 A sentence is a candidate when it appears in at least two different stories: copies and near-duplicate
-rewrites of one story count once (the caller passes their cluster as ``group``). A run of consecutive
-candidates is boilerplate when one of its sentences appears in at least ``min_articles`` articles: a
-pasted paragraph travels whole (or in large parts), while two reports that quote one statement share
-a sentence or two but not a repeated block across many articles.
+rewrites of one story count once (the caller passes their cluster as ``group``). A run of two or more
+consecutive candidates is boilerplate when one of its sentences appears in at least ``min_articles``
+stories: a pasted paragraph travels whole (or in large parts), while a formulaic wire sentence ("Terms
+were not disclosed.") or a quoted statement repeats alone.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class BoilerplateCounter:
             if c >= 2:
                 run.append((sentence_key(s), c))
                 continue
-            if run and max(n for _, n in run) >= self.min_articles:
+            if len(run) >= 2 and max(n for _, n in run) >= self.min_articles:
                 found.update(k for k, _ in run)
             run = []
         return found

@@ -293,8 +293,13 @@ def _write_outputs(out: Path, labeled_file: Path, split_of: dict[str, str], memb
                 if row["split"] == split:
                     yield row
 
-    dd = DatasetDict({s: Dataset.from_generator(gen, gen_kwargs={"split": s}, features=features,
-                                                cache_dir=str(cache), fingerprint=f"{fp}-{s}") for s in SPLITS})
+    def split_dataset(s):
+        if not rows_by_split[s]:  # from_generator refuses to build an empty split
+            return Dataset.from_dict({k: [] for k in features}, features=features)
+        return Dataset.from_generator(gen, gen_kwargs={"split": s}, features=features, cache_dir=str(cache),
+                                      fingerprint=f"{fp}-{s}")
+
+    dd = DatasetDict({s: split_dataset(s) for s in SPLITS})
     dd.save_to_disk(str(out))
     with (out / "heldout.jsonl").open("w", encoding="utf-8") as f:
         for row in gen("test"):

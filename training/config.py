@@ -37,7 +37,7 @@ class TrainConfig:
     weak_confidence: str = _f("none", "none | soft_targets | sample_weight: use weak-label confidence for weak examples")
     early_stopping_patience: int = _f(3, "evaluations without improvement before stopping; 0: off")
     seed: int = _f(42, "seed of initialisation, shuffling and dropout")
-    bf16: str = _f("auto", "auto: bf16 autocast on GPUs that support it; true (also on CPU); false")
+    bf16: str = _f("auto", "auto: bf16 autocast where the device supports it (CPU with avx512_bf16/AMX, Ampere+ GPU); true; false")
     group_by_length: bool = _f(True, "batch articles of similar length together (less padding)")
     calibrate: bool = _f(True, "fit temperature scaling on the validation split")
     tune_thresholds: bool = _f(True, "tune one threshold per topic on the validation split")

@@ -119,8 +119,9 @@ def write_build_report(out: Path, schema, lfs, rows_by_split, stats, boiler_keys
     rows = [r for s in SPLITS for r in rows_by_split[s]]
     furniture_left = Counter(line.strip() for r in rows for line in r["text"].split("\n") if is_furniture(line))
     exact = sum(1 for k in dedup.kind.values() if k == "exact")
-    near = sum(len(ms) for ms in members.values()) - exact  # union can fold an earlier article into a cluster
-    dup_clusters = [(rep, ms) for rep, ms in members.items() if ms]
+    # every article of a cluster but one is a duplicate; union can fold an earlier article into a cluster
+    near = sum(len(keys) - 1 for keys in clusters.values()) - exact
+    dup_clusters = [keys for keys in clusters.values() if len(keys) > 1]
     wg = weak_vs_gold(schema, rows)
     topic_rows, stance_rows = label_table(schema, rows_by_split)
     parts = [
@@ -147,8 +148,8 @@ def write_build_report(out: Path, schema, lfs, rows_by_split, stats, boiler_keys
     parts += [f"- \"{k[:110]}\" ({n} articles)" for k, n in sorted(boiler_keys.items(), key=lambda x: -x[1])[:8]] + [""]
     parts += ["## Duplicates", "",
               f"Exact duplicates: **{exact}**; near duplicates: **{near}**; clusters with more than one article: "
-              f"{len(dup_clusters)}. One representative per cluster is kept; the others are listed in its "
-              "`duplicates` column.", ""]
+              f"{len(dup_clusters)}. Unless --keep-duplicates, one representative per cluster is kept; the others "
+              "are listed in its `duplicates` column.", ""]
     parts += ["## Labeling functions", "",
               "Coverage, overlaps and conflicts are fractions of all examples; accuracy is against gold "
               "where gold exists (n gold = examples with gold on which the function voted).", "",

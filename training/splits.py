@@ -13,8 +13,8 @@ def assign_splits(examples: list[dict], fractions: tuple[float, float, float] = 
     """Assign each example (``{"id", "labels": [...], "size": n_articles, "date": str|None}``) to a split.
 
     Each example stands for one duplicate cluster, so no cluster straddles two splits. Greedy iterative
-    stratification: examples with the rarest labels are placed first, each into the split that most
-    lacks its labels relative to the target fractions. ``fixed`` pins examples (gold routed to test).
+    stratification: examples with the rarest labels are placed first, each into the split with the
+    largest remaining demand for its rarest label. ``fixed`` pins examples (gold routed to test).
     With ``by_date`` the oldest go to train and the newest to test instead.
 
     Returns:
@@ -44,15 +44,15 @@ def assign_splits(examples: list[dict], fractions: tuple[float, float, float] = 
             have[s] += e.get("size", 1)
             have_label[s].update(e["labels"] or ["<none>"])
     free.sort(key=lambda e: min(freq[lab] for lab in (e["labels"] or ["<none>"])))
+    open_splits = [s for s in SPLITS if want[s] > 0]
     for e in free:
         labels = e["labels"] or ["<none>"]
-
-        def need(s, labels=labels):
-            lack = sum((want_label[s][lab] - have_label[s][lab]) / max(want_label[s][lab], 1e-9) for lab in labels)
-            return (lack / len(labels), (want[s] - have[s]) / max(want[s], 1e-9))
-
-        open_splits = [s for s in SPLITS if want[s] > 0]
-        s = max(open_splits, key=need)
+        rarest = min(labels, key=lambda lab: freq[lab])
+        # Sechidis et al. (2011): the split with the largest absolute demand for the example's rarest label,
+        # then for all its labels, then for examples overall
+        s = max(open_splits, key=lambda s: (want_label[s][rarest] - have_label[s][rarest],
+                                            sum(want_label[s][lab] - have_label[s][lab] for lab in labels),
+                                            want[s] - have[s]))
         out[e["id"]] = s
         have[s] += e.get("size", 1)
         have_label[s].update(labels)

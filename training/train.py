@@ -43,10 +43,14 @@ def parse_args(argv=None):
 
 
 def bf16_supported() -> bool:
-    """bf16 for ``bf16: auto``: on GPUs that have it. On CPU only when asked (``bf16: true``): with
-    dynamic padding every new batch shape builds new bf16 kernels, and on the 2-core avx512_bf16 machine
-    steps grew from 3.5 s to 12 s with memory climbing (make demo, 2026-11-21)."""
-    return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    """bf16 autocast for ``bf16: auto``: GPUs that have it, CPUs with native bf16 (avx512_bf16, AMX)."""
+    if torch.cuda.is_available():
+        return torch.cuda.is_bf16_supported()
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def load_dataset_dir(path: str):
@@ -104,7 +108,7 @@ class WindowCollator:
             for w in f["windows"]:
                 seqs.append(w)
                 owner.append(i)
-        ids, mask = pad_batch(seqs, self.pad_id)
+        ids, mask = pad_batch(seqs, self.pad_id, multiple_of=32)
         return {"input_ids": ids, "attention_mask": mask, "window_article": torch.tensor(owner),
                 "n_articles": torch.tensor(len(features)),
                 "topic_labels": torch.tensor([f["topic_labels"] for f in features], dtype=torch.float32),

@@ -1,0 +1,137 @@
+"""Training throughput of newstag-train against a plain ``transformers.Trainer``: ``python -m benchmarks.bench_train_speed``.
+
+Example:
+    python -m benchmarks.bench_train_speed                # 3 epochs on the sample, about 10 minutes on 2 cores
+    python -m benchmarks.bench_train_speed --epochs 1 --max_steps 4 --batch_size 8 --no-record   # a smoke run
+
+The sample dataset is built from ``data/sample`` (``newstag-build`` with its gold labels, in-process, not
+timed). Three runs on its train split, with the same base model (the bundled all-MiniLM-L6-v2), epochs,
+learning rate, batch size, max_length (256) and seed:
+
+1. plain: ``AutoModelForSequenceClassification`` (``problem_type="multi_label_classification"``, one output
+   per topic) on ``title + "\\n" + text`` tokenized with ``padding="max_length", truncation=True``, random
+   sampler, ``TrainingArguments`` defaults otherwise; timed from loading the model to the end of training;
+2. newstag: ``newstag-train`` (``training.train.main`` in-process) with the config's defaults otherwise
+   (windows, dynamic padding, length grouping, per-epoch validation and checkpoints, calibration, test
+   evaluation, saving); the whole call is timed;
+3. newstag with ``--bf16 true`` (bf16 autocast, also on CPU).
+
+Per run: articles per second over the whole timed call and over ``Trainer.train`` alone (the Trainer's own
+``train_samples_per_second``), the ratios to the plain run, and the validation topic micro-F1 at probability
+0.5 after the last epoch (newstag: its per-epoch evaluation in the Trainer log; plain: sigmoid >= 0.5).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .common_train import (
+    LABELS,
+    SAMPLE,
+    SAMPLE_GOLD,
+    build,
+    dataset_rows,
+    f1_pair,
+    multi_hot,
+    parser,
+    report,
+    resolved_config,
+    settings,
+    train,
+)
+
+NAME = "bench_train_speed"
+
+
+def plain_run(rows: dict[str, list[dict]], topics: list[str], cfg, out: Path) -> dict:
+    """Fine-tune a plain sequence classifier with ``Trainer``; throughput and validation micro-F1 at 0.5."""
+    from datasets import Dataset
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        Trainer,
+        TrainingArguments,
+        set_seed,
+    )
+
+    from inference.model import default_base_model
+
+    def encode(split):
+        enc = tokenizer([f"{r['title']}\n{r['text']}" for r in rows[split]], padding="max_length", truncation=True,
+                        max_length=cfg.max_length)
+        labels = multi_hot([r["topics"] for r in rows[split]], topics).astype(np.float32)
+        return Dataset.from_dict({**enc, "labels": labels.tolist()})
+
+    base = cfg.base_model or default_base_model()
+    set_seed(cfg.seed)
+    start = time.perf_counter()
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    model = AutoModelForSequenceClassification.from_pretrained(base, problem_type="multi_label_classification",
+                                                               num_labels=len(topics))
+    args = TrainingArguments(output_dir=str(out), num_train_epochs=cfg.epochs, max_steps=cfg.max_steps,
+                             learning_rate=cfg.learning_rate, per_device_train_batch_size=cfg.batch_size,
+                             seed=cfg.seed, train_sampling_strategy="random", report_to="none")
+    trainer = Trainer(model=model, args=args, train_dataset=encode("train"))
+    result = trainer.train()
+    seconds = time.perf_counter() - start
+    logits = trainer.predict(encode("validation")).predictions
+    truth = multi_hot([r["topics"] for r in rows["validation"]], topics)
+    micro, _ = f1_pair(truth, (logits >= 0).astype(int))  # sigmoid(logit) >= 0.5
+    return {"seconds": seconds, "samples": result.metrics["train_samples_per_second"] * result.metrics["train_runtime"],
+            "trainer_rate": result.metrics["train_samples_per_second"], "val_micro_f1": micro}
+
+
+def newstag_run(data: Path, out: Path, args, **fixed) -> dict:
+    """newstag-train, timed; throughput from its Trainer figures, validation micro-F1 from its last evaluation."""
+    run = train(data, out, args, keep_log=True, **fixed)
+    evals = [e for e in run.log_history if "eval_topic_micro_f1" in e]
+    rate, runtime = run.tagger["train_samples_per_second"], run.tagger["train_runtime_s"]
+    return {"seconds": run.seconds, "samples": rate * runtime, "trainer_rate": rate,
+            "val_micro_f1": evals[-1]["eval_topic_micro_f1"] if evals else float("nan"),
+            "epochs_evaluated": evals[-1]["epoch"] if evals else None, "bf16": run.tagger["bf16"]}
+
+
+def main(argv=None) -> int:
+    p = parser(NAME, __doc__, limit=False, epochs=3.0, max_length=256)
+    args = p.parse_args(argv)
+    if not SAMPLE.is_dir():
+        print(f"skipped: {SAMPLE} not found")
+        return 0
+    cfg = resolved_config(args)
+    runs: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="bench_train_speed_") as tmp:
+        tmp = Path(tmp)
+        data = build([SAMPLE], tmp / "dataset", labels=LABELS, gold=SAMPLE_GOLD)
+        rows = dataset_rows(data)
+        topics = [t["name"] for t in json.loads((data / "schema.json").read_text())["topics"]]
+        runs["plain Trainer"] = plain_run(rows, topics, cfg, tmp / "plain")
+        runs["newstag"] = newstag_run(data, tmp / "newstag", args)
+        runs["newstag bf16"] = newstag_run(data, tmp / "newstag-bf16", args, bf16="true")
+
+    plain = runs["plain Trainer"]
+    metrics: dict = {"train articles": len(rows["train"]), "validation articles": len(rows["validation"]),
+                     **settings(cfg)}
+    print(f"{len(rows['train'])} train / {len(rows['validation'])} validation articles of data/sample; "
+          f"{cfg.epochs:g} epochs, batch {cfg.batch_size}, lr {cfg.learning_rate:g}, max_length {cfg.max_length}")
+    for name, r in runs.items():
+        rate = r["samples"] / r["seconds"]
+        metrics.update({f"{name} articles/s (whole call)": round(rate, 3),
+                        f"{name} articles/s (Trainer.train)": round(r["trainer_rate"], 3),
+                        f"{name} wall s": round(r["seconds"], 1),
+                        f"{name} validation topic micro-F1 at 0.5": r["val_micro_f1"]})
+        if name != "plain Trainer":
+            metrics[f"{name} / plain articles/s (whole call)"] = round(rate / (plain["samples"] / plain["seconds"]), 3)
+            metrics[f"{name} / plain articles/s (Trainer.train)"] = round(r["trainer_rate"] / plain["trainer_rate"], 3)
+            metrics[f"{name}: bf16 used"] = str(r["bf16"])
+    report(NAME, metrics, args.no_record)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
