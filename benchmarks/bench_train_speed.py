@@ -11,7 +11,7 @@ learning rate, batch size, max_length (256) and seed:
 1. plain: ``AutoModelForSequenceClassification`` (``problem_type="multi_label_classification"``, one output
    per topic) on ``title + "\\n" + text`` tokenized with ``padding="max_length", truncation=True``, random
    sampler, ``TrainingArguments`` defaults otherwise; timed from loading the model to the end of training;
-2. newstag: ``newstag-train`` (``training.train.main`` in-process) with the config's defaults otherwise
+2. newstag: ``newstag-train --bf16 false`` (``training.train.main`` in-process) with the config's defaults otherwise
    (windows, dynamic padding, length grouping, per-epoch validation and checkpoints, calibration, test
    evaluation, saving); the whole call is timed;
 3. newstag with ``--bf16 true`` (bf16 autocast, also on CPU).
@@ -111,7 +111,7 @@ def main(argv=None) -> int:
         rows = dataset_rows(data)
         topics = [t["name"] for t in json.loads((data / "schema.json").read_text())["topics"]]
         runs["plain Trainer"] = plain_run(rows, topics, cfg, tmp / "plain")
-        runs["newstag"] = newstag_run(data, tmp / "newstag", args)
+        runs["newstag fp32"] = newstag_run(data, tmp / "newstag", args, bf16="false")
         runs["newstag bf16"] = newstag_run(data, tmp / "newstag-bf16", args, bf16="true")
 
     plain = runs["plain Trainer"]

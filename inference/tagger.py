@@ -91,6 +91,7 @@ class Tagger:
         self.version = str(config.get("model_version", "0"))
         self.device = torch.device(device)
         self.dtype = dtype
+        self.max_windows: int | None = None  # None: read every window of an article (set 1 to truncate)
 
     # ---- loading and saving -------------------------------------------------------------------------------
     @classmethod
@@ -193,7 +194,7 @@ class Tagger:
     def _forward(self, arts: list[tuple[str | None, str]], batch_size: int, evidence: bool):
         texts = [strip_boilerplate(t, self.boilerplate)[0] if self.boilerplate else t for _, t in arts]
         win = encode_windows(self.tokenizer, [a[0] for a in arts], texts, self.max_length, self.stride,
-                             offsets=evidence)
+                             max_windows=self.max_windows, offsets=evidence)
         n, n_topics = len(arts), len(self.topics)
         topic = np.full((n, n_topics), -np.inf, dtype=np.float32)
         best_window = np.zeros((n, n_topics), dtype=np.int64)

@@ -21,7 +21,7 @@ class TrainConfig:
     max_length: int = _f(256, "tokens per window (title included)")
     stride: int = _f(64, "tokens shared by consecutive windows of a long article")
     max_windows: int = _f(8, "windows per article read in training (tagging reads all); 0: all")
-    epochs: float = _f(8.0, "passes over the training split")
+    epochs: float = _f(12.0, "passes over the training split")
     learning_rate: float = _f(1e-4, "peak learning rate (linear warm-up then decay)")
     batch_size: int = _f(16, "articles per training batch")
     eval_batch_size: int = _f(64, "articles per evaluation batch")
