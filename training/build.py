@@ -23,7 +23,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from inference.errors import NewstagError, cli_errors
-from inference.pages import strip_boilerplate
+from inference.pages import is_furniture, strip_boilerplate
 from inference.readers import Record, Skip, expand_inputs, read_inputs
 from inference.schema import load_schema
 
@@ -153,6 +153,7 @@ def main(argv=None) -> int:
         raise NewstagError("no article could be read from the inputs (all skipped: "
                            f"{'; '.join(stats['skipped'][:3])}); check the inputs")
 
+    del raw_dedup
     # Pass 2: strip boilerplate, group duplicates, label.
     embed = None
     if args.embedding_rule or schema.embedding_rule.enabled:
@@ -281,9 +282,11 @@ def _write_outputs(out: Path, labeled_file: Path, split_of: dict[str, str], memb
             row.setdefault("gold_stance", None)
             full = {k: row.get(k) for k in features}
             export.write(json.dumps(full, ensure_ascii=False) + "\n")
-            rows_by_split[row["split"]].append({k: full[k] for k in ("id", "title", "topics", "stance", "weak_topics",
-                                                                     "weak_stance", "gold", "gold_topics",
-                                                                     "gold_stance", "votes", "source", "text")})
+            # what the report needs, without the text (memory stays small on big corpora)
+            small = {k: full[k] for k in ("id", "title", "topics", "stance", "weak_topics", "weak_stance", "gold",
+                                          "gold_topics", "gold_stance", "votes", "source")}
+            small["furniture"] = [ln.strip() for ln in full["text"].split("\n") if is_furniture(ln)]
+            rows_by_split[row["split"]].append(small)
     cache = out / ".work" / "cache"
 
     def gen(split):

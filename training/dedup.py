@@ -12,6 +12,8 @@ import hashlib
 import re
 import zlib
 
+import numpy as np
+
 from datasketch import MinHash, MinHashLSH
 
 _TOKEN = re.compile(r"[a-z0-9]+")
@@ -38,7 +40,7 @@ class Deduplicator:
         self.exact: dict[str, str] = {}
         self.parent: dict[str, str] = {}
         self.kind: dict[str, str] = {}  # id -> "exact" | "near" for non-representatives
-        self.signatures: dict[str, MinHash] = {}
+        self.signatures: dict[str, np.ndarray] = {}  # hash values only: a MinHash object weighs far more
 
     def _find(self, x: str) -> str:
         while self.parent[x] != x:
@@ -71,9 +73,10 @@ class Deduplicator:
         m = self._minhash(norm)
         if m is None:
             return None
-        matches = [o for o in self.lsh.query(m) if self.signatures[o].jaccard(m) >= self.threshold]
+        values = m.hashvalues
+        matches = [o for o in self.lsh.query(m) if float(np.mean(self.signatures[o] == values)) >= self.threshold]
         self.lsh.insert(key, m)
-        self.signatures[key] = m
+        self.signatures[key] = values.astype(np.uint32)
         for other in matches:  # union with every match: rewrites of one story may each match only the original
             a, b = self._find(other), self._find(key)
             if a != b:

@@ -6,8 +6,6 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from inference.pages import is_furniture
-
 from .splits import SPLITS
 
 
@@ -117,7 +115,7 @@ def write_build_report(out: Path, schema, lfs, rows_by_split, stats, boiler_keys
                        info, plots: bool = True) -> str:
     """Write ``report.md`` (and ``label_distribution.png``); returns a short summary for the terminal."""
     rows = [r for s in SPLITS for r in rows_by_split[s]]
-    furniture_left = Counter(line.strip() for r in rows for line in r["text"].split("\n") if is_furniture(line))
+    furniture_left = Counter(line for r in rows for line in r["furniture"])
     exact = sum(1 for k in dedup.kind.values() if k == "exact")
     # every article of a cluster but one is a duplicate; union can fold an earlier article into a cluster
     near = sum(len(keys) - 1 for keys in clusters.values()) - exact
