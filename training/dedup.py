@@ -13,7 +13,6 @@ import re
 import zlib
 
 import numpy as np
-
 from datasketch import MinHash, MinHashLSH
 
 _TOKEN = re.compile(r"[a-z0-9]+")
