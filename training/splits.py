@@ -32,17 +32,13 @@ def assign_splits(examples: list[dict], fractions: tuple[float, float, float] = 
         return out
     rng = random.Random(seed)
     rng.shuffle(free)
-    freq = Counter(label for e in examples for label in e["labels"] or ["<none>"])
-    total = sum(e.get("size", 1) for e in examples)
+    # Demand is over the free examples: pinned ones (a given test split, gold routed to test) are outside it.
+    freq = Counter(label for e in free for label in e["labels"] or ["<none>"])
+    total = sum(e.get("size", 1) for e in free)
     want = {s: f * total for s, f in zip(SPLITS, fractions)}
     want_label = {s: {lab: f * n for lab, n in freq.items()} for s, f in zip(SPLITS, fractions)}
     have = Counter()
     have_label = {s: Counter() for s in SPLITS}
-    for e in examples:
-        if e["id"] in fixed:
-            s = fixed[e["id"]]
-            have[s] += e.get("size", 1)
-            have_label[s].update(e["labels"] or ["<none>"])
     free.sort(key=lambda e: min(freq[lab] for lab in (e["labels"] or ["<none>"])))
     open_splits = [s for s in SPLITS if want[s] > 0]
     for e in free:
