@@ -41,7 +41,7 @@ class TrainConfig:
     group_by_length: bool = _f(True, "batch articles of similar length together (less padding)")
     calibrate: bool = _f(True, "fit temperature scaling on the validation split")
     tune_thresholds: bool = _f(True, "tune one threshold per topic on the validation split")
-    min_positives_for_threshold: int = _f(3, "validation positives a topic needs for a tuned threshold, else 0.5")
+    min_positives_for_threshold: int = _f(10, "validation positives a topic needs for a tuned threshold, else 0.5 (fewer overfit the threshold)")
     logging_steps: int = _f(10, "optimizer steps between log lines")
     save_total_limit: int = _f(2, "checkpoints kept (the best is always kept)")
     resume: str = _f("auto", "auto: resume from the last checkpoint in the output folder; never")
