@@ -168,6 +168,7 @@ def main(argv=None) -> int:
     fractions = [float(x) for x in args.fractions.split(",")]
     cores = usable_cores()
     started = time.perf_counter()
+    load0 = os.getloadavg()[0]  # other work on the machine makes timings noisy
     docs = load_documents(corpora)
     every = [(c, i) for c, rows in docs.items() for i in range(len(rows))]
     order = random.Random(args.seed).sample(every, len(every))  # nested samples: 25 % is inside 50 %
@@ -213,6 +214,7 @@ def main(argv=None) -> int:
         metrics["peak RSS largest / smallest"] = round(last["peak_rss_mb"] / first["peak_rss_mb"], 3)
         print(f"size x{growth:.1f}: time x{last['wall_s'] / first['wall_s']:.2f}, "
               f"peak RSS x{last['peak_rss_mb'] / first['peak_rss_mb']:.2f}")
+    metrics["load average at start / end"] = f"{load0:.2f} / {os.getloadavg()[0]:.2f}"
     metrics.update({"bbc exact duplicates found": bbc["exact_duplicates"], "bbc exact duplicates in README": 98,
                     "bbc byte-identical repeats counted": raw, "bbc normalized repeats counted": normalized,
                     "bbc near duplicates found": bbc["near_duplicates"],

@@ -149,6 +149,7 @@ def main(argv=None) -> int:
     hf_logging.disable_progress_bar()
     torch.set_num_threads(args.threads)
     started = time.perf_counter()
+    load0 = os.getloadavg()[0]  # other work on the machine makes timings noisy
     arts = read_bbc(csv_path, args.n)
     joined = [f"{t}\n{x}" for t, x in arts]
     bs = args.batch_size
@@ -229,6 +230,7 @@ def main(argv=None) -> int:
         list(tagger.pipe(items, batch_size=bs, evidence=False))
         buckets.append({"mean_tokens": float(full_tokens[idx].mean()), "mean_windows": float(n_windows[idx].mean()),
                         "s_per_article": (time.perf_counter() - t0) / len(idx)})
+    metrics["load average at start / end"] = f"{load0:.2f} / {os.getloadavg()[0]:.2f}"
     metrics["benchmark wall s"] = round(time.perf_counter() - started, 1)
 
     print(f"{n} BBC News articles: {metrics['tokens per article (mean, untruncated)']} tokens and "
