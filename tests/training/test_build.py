@@ -260,3 +260,35 @@ def test_builds_in_separate_processes_are_identical(tmp_path, repo_root):
     diff = [(x["id"], x["split"], x["duplicates"], y["id"], y["split"], y["duplicates"])
             for x, y in zip(a, b, strict=True) if x != y]
     assert diff == [], diff[:3]
+
+
+BACKGROUND = ("The country has been divided since a ceasefire between rival governments collapsed in 2019. "
+              "Elections planned for that winter were postponed and have not been rescheduled since then. "
+              "Thousands of displaced families still live in camps on the edge of the capital city.")
+STORIES = [
+    ("Port reopens after dredging works", "The northern port reopened on Monday after six weeks of dredging "
+     "that deepened its main channel to fourteen metres. Shipping agents said the first container vessel "
+     "berthed at dawn and unloaded without delay. The harbour authority expects traffic to double by spring."),
+    ("Football club names new coach", "The capital's oldest football club named a former youth coach as its "
+     "manager on Tuesday. He signed a two-year contract and will take charge before the cup tie next week. "
+     "Supporters gathered outside the stadium to greet him after the announcement."),
+    ("Date harvest breaks records in the south", "Farmers in the southern oases brought in a record date "
+     "harvest this season, helped by late rains and new irrigation channels. Traders said prices fell by a "
+     "fifth at the wholesale market as supply rose. Exporters hope to reach new buyers in Europe."),
+]
+
+
+def test_articles_sharing_only_a_pasted_background_are_not_duplicates(tmp_path):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for i, (title, body) in enumerate(STORIES):
+        (pages / f"p{i}.txt").write_text(f"{title}\n{body}\n{BACKGROUND}\n", encoding="utf-8")
+    out = tmp_path / "ds"
+    assert run_build(out, "--no-plots", inputs=[str(pages)]) == 0
+    metrics = json.loads((out / "build_metrics.json").read_text())
+    assert metrics["near_duplicates"] == 0 and metrics["exact_duplicates"] == 0
+    assert metrics["boilerplate_sentences"] == 3
+    rows = rows_of(out)
+    assert len(rows) == 3
+    for r in rows:
+        assert "ceasefire" not in r["text"] and "ceasefire" not in r["weak_topics"]
