@@ -52,21 +52,28 @@ def _model_id(model_dir: str) -> str:
     return hashlib.sha1((Path(model_dir) / TAGGER_FILE).read_bytes()).hexdigest()[:12]
 
 
+def _existing_rows(f, csv_file: bool):
+    if csv_file:
+        yield from csv.DictReader(f)
+        return
+    for line in f:
+        try:
+            yield json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a line cut by a crash: that article is tagged again
+
+
 def _done_ids(out: Path, model_id: str) -> set[str]:
-    """Ids already in the output; refuses an output written by another model."""
+    """Ids already in the output (read as a stream); refuses an output written by another model."""
     if not out.is_file() or out.stat().st_size == 0:
         return set()
     done: set[str] = set()
     with out.open(encoding="utf-8", newline="") as f:
-        rows = csv.DictReader(f) if out.suffix.lower() == ".csv" else (json.loads(x) for x in f if x.strip() and x.endswith("\n"))
-        try:
-            for row in rows:
-                if row.get("model_id") != model_id:
-                    raise NewstagError(f"{out} holds results of another model ({row.get('model_id')}, this is {model_id}); "
-                                       "write to a new -o file or delete the old one")
-                done.add(row["id"])
-        except json.JSONDecodeError:
-            pass  # a line cut by a crash: it is re-tagged below
+        for row in _existing_rows(f, out.suffix.lower() == ".csv"):
+            if row.get("model_id") != model_id:
+                raise NewstagError(f"{out} holds results of another model ({row.get('model_id')}, this is "
+                                   f"{model_id}); write to a new -o file or delete the old one")
+            done.add(row["id"])
     return done
 
 
