@@ -41,6 +41,21 @@ LATIN_CODE_PAGES = {"latin_1", "iso8859_1", "iso8859_2", "iso8859_9", "iso8859_1
                     "cp1257", "mac_roman", "mac_latin2"}
 
 
+def parse_columns(pairs: Iterable[str]) -> dict[str, str]:
+    """``--column FIELD=NAME`` flags to a mapping, FIELD one of ``COLUMN_ALIASES``.
+
+    Raises:
+        NewstagError: for a flag that is not FIELD=NAME with a known FIELD.
+    """
+    out = {}
+    for pair in pairs:
+        field_name, sep, name = pair.partition("=")
+        if not sep or field_name not in COLUMN_ALIASES or not name:
+            raise NewstagError(f"--column {pair!r} is not FIELD=NAME with FIELD one of {', '.join(COLUMN_ALIASES)}")
+        out[field_name] = name
+    return out
+
+
 @dataclass(frozen=True)
 class Record:
     """One article read from an input, before labeling."""

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .errors import NewstagError, cli_errors
 from .model import TAGGER_FILE
-from .readers import Record, Skip, read_inputs
+from .readers import Record, Skip, parse_columns, read_inputs
 
 CSV_FIELDS = ["id", "title", "path", "topics", "topic_scores", "stance", "stance_score", "evidence", "windows",
               "model", "model_id"]
@@ -109,7 +109,7 @@ def main(argv=None) -> int:
             thresholds[name] = float(value)
         except ValueError:
             raise NewstagError(f"--threshold {pair!r} is not TOPIC=P with P a number") from None
-    columns = dict(c.split("=", 1) for c in args.column if "=" in c)
+    columns = parse_columns(args.column)
     tagger = Tagger.from_pretrained(args.model, device="cpu" if args.int8 else args.device,
                                     quantize="int8" if args.int8 else None)
     tagger._thresholds(thresholds)  # unknown topic names fail here, before any work
@@ -117,8 +117,8 @@ def main(argv=None) -> int:
     _trim_partial_line(out)
     done = _done_ids(out, model_id)
     out.parent.mkdir(parents=True, exist_ok=True)
-    errors_path = out.with_name(out.name + ".errors.jsonl") if out.suffix == ".csv" else out.with_suffix(".errors.jsonl")
     is_csv = out.suffix.lower() == ".csv"
+    errors_path = out.with_name(out.name + ".errors.jsonl") if is_csv else out.with_suffix(".errors.jsonl")
     new_file = not out.is_file() or out.stat().st_size == 0
     counts = {"tagged": 0, "skipped_done": 0, "errors": 0}
     shown = 0

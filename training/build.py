@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from inference.errors import NewstagError, cli_errors
 from inference.pages import is_furniture, strip_boilerplate
-from inference.readers import Record, Skip, expand_inputs, read_inputs
+from inference.readers import Record, Skip, expand_inputs, parse_columns, read_inputs
 from inference.schema import load_schema
 
 from .boilerplate import BoilerplateCounter
@@ -63,15 +63,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     return p.parse_args(argv)
 
-
-def _columns(pairs: list[str]) -> dict[str, str]:
-    out = {}
-    for pair in pairs:
-        field, sep, name = pair.partition("=")
-        if not sep or field not in {"id", "title", "text", "url", "source", "published"} or not name:
-            raise NewstagError(f"--column {pair!r} is not FIELD=NAME with FIELD one of id, title, text, url, source, published")
-        out[field] = name
-    return out
 
 
 def _fractions(raw: str) -> tuple[float, float, float]:
@@ -114,7 +105,7 @@ def main(argv=None) -> int:
     schema = load_schema(args.labels)
     lfs = labeling_functions(schema)
     gold = read_gold(args.gold, schema) if args.gold else None
-    columns = _columns(args.column)
+    columns = parse_columns(args.column)
     fractions = _fractions(args.fractions)
     exclude = [args.gold] if args.gold else []
     files = expand_inputs(args.inputs, exclude)
@@ -180,7 +171,7 @@ def main(argv=None) -> int:
             if not text.strip():
                 stats["skipped"].append(f"{row['path']}: '{row['title'][:60]}': nothing left after boilerplate removal")
                 continue
-            dup_of = dedup.add(row["id"], row["title"] + "\n" + text)
+            dedup.add(row["id"], row["title"] + "\n" + text)
             extra = embed.votes(row["title"], text) if embed else None
             weak = weak_label(schema, lfs, row["title"], text, extra)
             if extra:  # provenance: the embedding rule's votes sit beside the rules'
@@ -195,7 +186,7 @@ def main(argv=None) -> int:
                 row["gold_topics"], row["gold_stance"] = list(g.topics), g.stance
             lab.write(json.dumps(row, ensure_ascii=False) + "\n")
             meta[row["id"]] = {"labels": row["topics"] + ["stance:" + row["stance"]], "gold": g is not None,
-                               "len": len(text), "date": row.get("published"), "dup_of": dup_of,
+                               "len": len(text), "date": row.get("published"),
                                "given_split": row.get("given_split")}
 
     # Clusters: keep one representative each (gold first, then the longest), record the rest.

@@ -23,10 +23,6 @@ def normalize(text: str) -> str:
     return " ".join(_TOKEN.findall(text.lower()))
 
 
-def text_hash(text: str) -> str:
-    return hashlib.sha1(normalize(text).encode("utf-8")).hexdigest()
-
-
 class Deduplicator:
     """Groups articles into clusters of exact and near duplicates, streaming (one article at a time)."""
 

@@ -37,9 +37,10 @@ class LabelingFunction:
     _patterns: tuple = field(repr=False, default=())
     _near: tuple = field(repr=False, default=())
     _unless: tuple = field(repr=False, default=())
-    _any: re.Pattern | None = field(repr=False, default=None)  # all patterns in one alternation
-    _any_i: re.Pattern | None = field(repr=False, default=None)  # the same, case-insensitive
-    _lower: bool = False  # _any is lowercase-only and runs on lowercased text (2.4x faster than re.I)
+    # all patterns in one alternation: `_any` (set only when the patterns hold no capital letter) runs on
+    # lowercased text, 2.4x faster than `_any_i`, the same case-insensitive
+    _any: re.Pattern | None = field(repr=False, default=None)
+    _any_i: re.Pattern | None = field(repr=False, default=None)
 
     def hits(self, sentence: str) -> bool:
         for pat in self._patterns:
@@ -68,7 +69,7 @@ class LabelingFunction:
         # One scan of the whole scope with all patterns; a match then counts for its sentence when no
         # `unless` is in that sentence and a `near` pattern is close enough.
         counted: set[int] = set()
-        for m in self._any.finditer(lower) if self._lower and lower is not None else self._any_i.finditer(text):
+        for m in self._any.finditer(lower) if self._any and lower is not None else self._any_i.finditer(text):
             i = bisect_right(starts, m.start()) - 1
             if i in counted:
                 continue
@@ -111,10 +112,9 @@ def labeling_functions(schema: Schema) -> list[LabelingFunction]:
     for r in schema.rules:
         joined = "|".join(f"(?:{p})" for p in r.patterns)
         # a pattern with no capital letter (so no \\W, \\S, \\B, \\D either) matches lowercased text as re.I would
-        lower = joined == joined.lower()
         out.append(LabelingFunction(r.name, r.label, r.vote, r.weight, r, comp(r.patterns), comp(r.near),
-                                    comp(r.unless), re.compile(joined) if lower else None, re.compile(joined, re.I),
-                                    lower))
+                                    comp(r.unless), re.compile(joined) if joined == joined.lower() else None,
+                                    re.compile(joined, re.I)))
     return out
 
 
