@@ -55,6 +55,8 @@ def parser(name: str, doc: str, limit: bool = True, epochs: float | None = None,
                    help=f"newstag-train --max_length (default: {max_length or 'the config value'})")
     p.add_argument("--max-steps", "--max_steps", dest="max_steps", type=int,
                    help="newstag-train --max_steps: stop after this many optimizer steps (smoke runs)")
+    p.add_argument("--set", dest="extra", action="append", default=[], metavar="KEY=VALUE",
+                   help="any other newstag-train override, e.g. --set max_windows=2 (repeatable)")
     if limit:
         p.add_argument("--limit", type=int,
                        help="use a seeded random N documents of each input split (smoke runs); default: all")
@@ -68,6 +70,11 @@ def overrides(args: argparse.Namespace, **fixed) -> list[str]:
                       ("max_length", "max_length"), ("max_steps", "max_steps")):
         if getattr(args, key, None) is not None:
             values[flag] = getattr(args, key)
+    for item in getattr(args, "extra", []):
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--set {item!r}: expected KEY=VALUE, e.g. --set max_windows=2")
+        values[key.replace("-", "_")] = value
     return [x for key, value in values.items() for x in (f"--{key}", str(value))]
 
 
@@ -242,5 +249,6 @@ def report(name: str, metrics: dict, no_record: bool) -> None:
 
 def settings(cfg) -> dict:
     """The training settings that shape a figure, for the record."""
-    return {"epochs": cfg.epochs, "learning_rate": cfg.learning_rate, "batch_size": cfg.batch_size,
-            "max_length": cfg.max_length, "max_steps": cfg.max_steps, "seed": cfg.seed}
+    return {"epochs": cfg.epochs, "learning_rate": cfg.learning_rate, "head_learning_rate": cfg.head_learning_rate,
+            "batch_size": cfg.batch_size, "max_length": cfg.max_length, "max_windows": cfg.max_windows,
+            "topic_pos_weight": cfg.topic_pos_weight, "bf16": cfg.bf16, "max_steps": cfg.max_steps, "seed": cfg.seed}

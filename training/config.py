@@ -23,6 +23,7 @@ class TrainConfig:
     max_windows: int = _f(8, "windows per article read in training (tagging reads all); 0: all")
     epochs: float = _f(12.0, "passes over the training split")
     learning_rate: float = _f(1e-4, "peak learning rate (linear warm-up then decay)")
+    head_learning_rate: float = _f(0.0, "learning rate of the two heads (new, randomly initialised); 0: learning_rate")
     batch_size: int = _f(16, "articles per training batch")
     eval_batch_size: int = _f(64, "articles per evaluation batch")
     gradient_accumulation_steps: int = _f(1, "batches per optimizer step")

@@ -138,9 +138,28 @@ def make_trainer_class():
     class NewstagTrainer(Trainer):
         """Multi-task loss: weighted BCE over topics plus weighted cross-entropy over stance."""
 
-        def __init__(self, *args, pos_weight=None, stance_weight=None, loss_weights=(1.0, 1.0), **kwargs):
+        def __init__(self, *args, pos_weight=None, stance_weight=None, loss_weights=(1.0, 1.0), head_lr=0.0,
+                     **kwargs):
             super().__init__(*args, **kwargs)
             self.pos_weight, self.stance_weight, self.loss_weights = pos_weight, stance_weight, loss_weights
+            self.head_lr = head_lr
+
+        def create_optimizer(self, model=None):
+            """The default AdamW, with the heads in their own parameter groups at ``head_lr`` when it is set."""
+            if self.optimizer is None and self.head_lr:
+                model = self.model if model is None else model
+                decay = set(self.get_decay_parameter_names(model))
+                groups = []
+                for head in (False, True):
+                    for decays in (True, False):
+                        params = [p for n, p in model.named_parameters() if p.requires_grad
+                                  and (n in decay) == decays and n.startswith("encoder.") != head]
+                        if params:
+                            groups.append({"params": params, "weight_decay": self.args.weight_decay if decays else 0.0,
+                                           **({"lr": self.head_lr} if head else {})})
+                cls, kwargs = self.get_optimizer_cls_and_kwargs(self.args, model)
+                self.optimizer = cls(groups, **kwargs)
+            return super().create_optimizer(model)
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             topic_y = inputs.pop("topic_labels")
@@ -218,7 +237,7 @@ def train(data: str, output: str, cfg: TrainConfig) -> int:
         data_collator=WindowCollator(tokenizer.pad_token_id or 0), compute_metrics=compute_metrics,
         callbacks=[EarlyStoppingCallback(cfg.early_stopping_patience)] if has_val and cfg.early_stopping_patience else [],
         pos_weight=pos_weight, stance_weight=stance_weight,
-        loss_weights=(cfg.topic_loss_weight, cfg.stance_loss_weight),
+        loss_weights=(cfg.topic_loss_weight, cfg.stance_loss_weight), head_lr=cfg.head_learning_rate,
     )
     resume = cfg.resume == "auto" and any((out / "checkpoints").glob("checkpoint-*"))
     if resume:
