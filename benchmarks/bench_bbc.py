@@ -3,6 +3,7 @@
 Example:
     python -m benchmarks.bench_bbc                        # 2,225 articles, config defaults
     python -m benchmarks.bench_bbc --limit 150 --epochs 1 --max_steps 5 --no-record    # a smoke run
+    python -m benchmarks.bench_bbc --save-model runs/bbc    # keep the model and its test articles for bench_tag
 
 ``SHARED/corpora/bbc-news/bbc_news.csv`` is converted (not timed) into a labels YAML (the 5 categories as
 topics, one stance ``none``, no rules), records (``id`` = category/file, ``title``, ``text``) and a gold file
@@ -12,11 +13,14 @@ topics, one stance ``none``, no rules), records (``id`` = category/file, ``title
 the saved model's topic scores (``inference.Tagger`` on the test split of the saved dataset) against the
 category, with macro-F1 over the 5 categories; beside it TF-IDF + LinearSVC (one-vs-rest, C=1) fitted on
 train + validation and scored the same way on the same test articles, and the published range.
+``--save-model DIR`` copies the model folder to DIR and writes the test articles with their category to
+``DIR/test_articles.jsonl`` (held out from training; ``bench_tag --articles`` reads it).
 """
 
 from __future__ import annotations
 
 import csv
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -64,7 +68,10 @@ def accuracy_and_macro_f1(truth: list[str], predicted: list[str]) -> tuple[float
 
 
 def main(argv=None) -> int:
-    args = parser(NAME, __doc__).parse_args(argv)
+    p = parser(NAME, __doc__)
+    p.add_argument("--save-model", metavar="DIR",
+                   help="copy the trained model folder here, with its test articles in DIR/test_articles.jsonl")
+    args = p.parse_args(argv)
     csv_path = shared_dir(args.shared) / "corpora" / "bbc-news" / "bbc_news.csv"
     if skip_if_missing([csv_path]):
         return 0
@@ -91,6 +98,13 @@ def main(argv=None) -> int:
         tagger = Tagger.from_pretrained(run.model)
         logits, _, _ = tagger.logits([(r["title"], r["text"]) for r in test], batch_size=cfg.eval_batch_size)
         acc, macro = accuracy_and_macro_f1(truth, [tagger.topics[j] for j in logits.argmax(1)])
+        if args.save_model:
+            keep = Path(args.save_model)
+            shutil.rmtree(keep, ignore_errors=True)
+            shutil.copytree(run.model, keep)
+            write_jsonl(keep / "test_articles.jsonl", ({"id": r["id"], "title": r["title"], "text": r["text"],
+                                                        "topics": r["topics"]} for r in test))
+            print(f"model and its {len(test)} test articles kept in {keep}")
 
     metrics = {
         "newstag test accuracy (argmax)": acc,

@@ -7,9 +7,10 @@ Example:
 
 Without ``--model``, newstag's own commands run in-process on the bundled sample: ``newstag-build data/sample
 --gold data/sample/labels.jsonl --labels configs/labels.yaml`` and ``newstag-train`` (config defaults; the
-size flags override them). The five seed pages (``SHARED/seeds/*.txt``, raw as scraped) are then tagged with
-``Tagger.tag_page`` (split into their articles, boilerplate stripped, tagged with the tuned thresholds) and
-scored against ``SHARED/seeds/labels.jsonl``, matched by page and title: topic micro- and macro-F1 over the
+size flags override them). The five seed pages (``SHARED/seeds/*.txt``, raw as scraped) are then tagged together
+with ``Tagger.tag_pages`` (split into their articles; the boilerplate of the collection, e.g. a background
+paragraph the outlet pastes under every story, and the model's removed; tuned thresholds), and, for comparison,
+one page at a time with ``Tagger.tag_page`` (the model's boilerplate only). Both are scored against ``SHARED/seeds/labels.jsonl``, matched by page and title: topic micro- and macro-F1 over the
 schema's topics and stance accuracy. Beside them, the weak labels of the model's own schema rules on the same
 article texts: what the model adds over the rules it was trained from. A seed article the page splitter does
 not find counts as tagged with no topic and a wrong stance.
@@ -35,23 +36,32 @@ def read_expected(path: Path) -> list[dict]:
 
 
 def tag_seeds(tagger, seeds: Path, expected: list[dict]) -> list[dict]:
-    """Per expected article: the model's and the rules' topics and stance (None where the article was not found)."""
+    """Per expected article: the model's topics and stance with the collection's boilerplate removed
+    (``Tagger.tag_pages``, the default), page by page with the model's boilerplate only (``Tagger.tag_page``),
+    and the rules' on the text the model read (None where the article was not found)."""
+    from inference.boilerplate import collection_texts
     from inference.pages import split_articles, strip_boilerplate
     from inference.readers import decode
     from training.gold import title_key
     from training.rules import labeling_functions, weak_label
 
     lfs = labeling_functions(tagger.schema)
+    names = sorted({e["file"] for e in expected})
+    pages = [decode((seeds / name).read_bytes(), name)[0] for name in names]
+    per_page = [split_articles(p) for p in pages]
+    cleaned = iter(collection_texts([(a.title, a.text) for arts in per_page for a in arts]))
     found: dict[tuple[str, str], dict] = {}
-    for name in sorted({e["file"] for e in expected}):
-        page, _ = decode((seeds / name).read_bytes(), name)
-        articles = split_articles(page)
-        for art, res in zip(articles, tagger.tag_page(page, evidence=False), strict=True):
-            text = strip_boilerplate(art.text, tagger.boilerplate)[0]  # what tag_page gave the model
+    for name, page, articles, results in zip(names, pages, per_page, tagger.tag_pages(pages, evidence=False),
+                                              strict=True):
+        single = tagger.tag_page(page, evidence=False)
+        for art, res, one in zip(articles, results, single, strict=True):
+            text = strip_boilerplate(next(cleaned), tagger.boilerplate)[0]
             weak = weak_label(tagger.schema, lfs, art.title, text)
             found[(name, title_key(art.title))] = {"model": (res.topic_names, res.stance),
+                                                   "model page by page": (one.topic_names, one.stance),
                                                    "rules": (list(weak.topics), weak.stance)}
-    return [{**e, **found.get((e["file"], title_key(e["title"])), {"model": None, "rules": None})} for e in expected]
+    missing = {"model": None, "model page by page": None, "rules": None}
+    return [{**e, **found.get((e["file"], title_key(e["title"])), missing)} for e in expected]
 
 
 def scores(rows: list[dict], who: str, topics: list[str], stances: list[str]) -> dict:
@@ -98,6 +108,7 @@ def main(argv=None) -> int:
               + "; ".join(r["title"] for r in rows if r["model"] is None), file=sys.stderr)
     m = scores(rows, "model", tagger.topics, tagger.stances)
     w = scores(rows, "rules", tagger.topics, tagger.stances)
+    single = scores(rows, "model page by page", tagger.topics, tagger.stances)
     print(f"{len(rows)} seed articles on {len({r['file'] for r in rows})} pages, {found} found by the splitter")
     for r in rows:
         got = r["model"] or ([], "(not found)")
@@ -107,6 +118,8 @@ def main(argv=None) -> int:
     metrics = {
         "model topic micro-F1": m["topic_micro_f1"], "model topic macro-F1": m["topic_macro_f1"],
         "model stance accuracy": m["stance_accuracy"],
+        "model page by page topic micro-F1": single["topic_micro_f1"],
+        "model page by page stance accuracy": single["stance_accuracy"],
         "rules topic micro-F1": w["topic_micro_f1"], "rules topic macro-F1": w["topic_macro_f1"],
         "rules stance accuracy": w["stance_accuracy"],
         "seed articles": len(rows), "found by the splitter": found, **metrics,

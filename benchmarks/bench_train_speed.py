@@ -2,10 +2,12 @@
 
 Example:
     python -m benchmarks.bench_train_speed                # 3 epochs on the sample, about 10 minutes on 2 cores
+    python -m benchmarks.bench_train_speed --corpus bbc --limit 1000 --epochs 2    # BBC News articles
     python -m benchmarks.bench_train_speed --epochs 1 --max_steps 4 --batch_size 8 --no-record   # a smoke run
 
-The sample dataset is built from ``data/sample`` (``newstag-build`` with its gold labels, in-process, not
-timed). Three runs on its train split, with the same base model (the bundled all-MiniLM-L6-v2), epochs,
+The dataset is built (in-process, not timed) from ``data/sample`` with its gold labels, or with ``--corpus bbc``
+from ``SHARED/corpora/bbc-news`` (``--limit`` a seeded random subset; the 5 categories as topics, as in
+``bench_bbc``). Runs on its train split, with the same base model (the bundled all-MiniLM-L6-v2), epochs,
 learning rate, batch size, max_length (256) and seed:
 
 1. plain: ``AutoModelForSequenceClassification`` (``problem_type="multi_label_classification"``, one output
@@ -14,7 +16,8 @@ learning rate, batch size, max_length (256) and seed:
 2. newstag: ``newstag-train --bf16 false`` (``training.train.main`` in-process) with the config's defaults otherwise
    (windows, dynamic padding, length grouping, per-epoch validation and checkpoints, calibration, test
    evaluation, saving); the whole call is timed;
-3. newstag with ``--bf16 true`` (bf16 autocast, also on CPU).
+3. newstag with ``--bf16 true`` (bf16 autocast, also on CPU), reading every window (up to ``max_windows``);
+4. the same with ``--max_windows 1``: the plain run's tokens (the first window), for a like-for-like ratio.
 
 Per run: articles per second over the whole timed call and over ``Trainer.train`` alone (the Trainer's own
 ``train_samples_per_second``), the ratios to the plain run, and the validation topic micro-F1 at probability
@@ -45,6 +48,7 @@ from .common_train import (
     settings,
     train,
 )
+from .results import shared_dir, skip_if_missing
 
 NAME = "bench_train_speed"
 
@@ -98,26 +102,41 @@ def newstag_run(data: Path, out: Path, args, **fixed) -> dict:
 
 
 def main(argv=None) -> int:
-    p = parser(NAME, __doc__, limit=False, epochs=3.0, max_length=256)
+    p = parser(NAME, __doc__, epochs=3.0, max_length=256)
+    p.add_argument("--corpus", choices=("sample", "bbc"), default="sample",
+                   help="data/sample (default) or SHARED/corpora/bbc-news")
     args = p.parse_args(argv)
-    if not SAMPLE.is_dir():
+    csv_path = shared_dir(args.shared) / "corpora" / "bbc-news" / "bbc_news.csv"
+    if args.corpus == "sample" and not SAMPLE.is_dir():
         print(f"skipped: {SAMPLE} not found")
+        return 0
+    if args.corpus == "bbc" and skip_if_missing([csv_path]):
         return 0
     cfg = resolved_config(args)
     runs: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="bench_train_speed_") as tmp:
         tmp = Path(tmp)
-        data = build([SAMPLE], tmp / "dataset", labels=LABELS, gold=SAMPLE_GOLD)
+        if args.corpus == "bbc":
+            from .bench_bbc import convert
+
+            labels, inputs, gold, _, _ = convert(csv_path, tmp, args.limit)
+            data = build([inputs], tmp / "dataset", labels=labels, gold=gold)
+            fixed = {"stance_loss_weight": 0}
+        else:
+            data = build([SAMPLE], tmp / "dataset", labels=LABELS, gold=SAMPLE_GOLD)
+            fixed = {}
         rows = dataset_rows(data)
         topics = [t["name"] for t in json.loads((data / "schema.json").read_text())["topics"]]
         runs["plain Trainer"] = plain_run(rows, topics, cfg, tmp / "plain")
-        runs["newstag fp32"] = newstag_run(data, tmp / "newstag", args, bf16="false")
-        runs["newstag bf16"] = newstag_run(data, tmp / "newstag-bf16", args, bf16="true")
+        runs["newstag fp32"] = newstag_run(data, tmp / "newstag", args, bf16="false", **fixed)
+        runs["newstag bf16"] = newstag_run(data, tmp / "newstag-bf16", args, bf16="true", **fixed)
+        runs["newstag bf16, 1 window"] = newstag_run(data, tmp / "newstag-bf16-1", args, bf16="true", max_windows=1,
+                                                     **fixed)
 
     plain = runs["plain Trainer"]
-    metrics: dict = {"train articles": len(rows["train"]), "validation articles": len(rows["validation"]),
-                     **settings(cfg)}
-    print(f"{len(rows['train'])} train / {len(rows['validation'])} validation articles of data/sample; "
+    metrics: dict = {"corpus": args.corpus, "train articles": len(rows["train"]),
+                     "validation articles": len(rows["validation"]), **settings(cfg)}
+    print(f"{len(rows['train'])} train / {len(rows['validation'])} validation articles of {args.corpus}; "
           f"{cfg.epochs:g} epochs, batch {cfg.batch_size}, lr {cfg.learning_rate:g}, max_length {cfg.max_length}")
     for name, r in runs.items():
         rate = r["samples"] / r["seconds"]

@@ -31,6 +31,8 @@ class TaggerModel(nn.Module):
 
     def __init__(self, encoder: nn.Module, n_topics: int, n_stances: int, dropout: float = 0.1):
         super().__init__()
+        if getattr(encoder, "pooler", None) is not None:
+            encoder.pooler = None  # BERT's [CLS] pooler: the heads read mean-pooled states; no wasted work, no unused weights
         self.encoder = encoder
         self.config = encoder.config  # Trainer and accelerate look for it
         hidden = encoder.config.hidden_size

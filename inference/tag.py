@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import hashlib
 import json
 import sys
@@ -21,6 +22,7 @@ import time
 from itertools import islice
 from pathlib import Path
 
+from .boilerplate import BoilerplateCounter, story_group, strip_repeated
 from .errors import NewstagError, cli_errors
 from .model import TAGGER_FILE
 from .readers import Record, Skip, parse_columns, read_inputs
@@ -41,6 +43,12 @@ def parse_args(argv=None):
     p.add_argument("--chunk", type=int, default=256, help="articles tagged and written per step")
     p.add_argument("--device", help="cpu, cuda, cuda:1 (default: GPU when available)")
     p.add_argument("--int8", action="store_true", help="CPU: dynamic int8 quantization (faster, scores differ slightly)")
+    p.add_argument("--bf16", action="store_true",
+                   help="bf16 weights on CPU (fast where the CPU has avx512_bf16/AMX; scores differ in the 3rd decimal); "
+                        "on GPU half precision is the default")
+    p.add_argument("--boilerplate-sample", type=int, default=2000, metavar="N",
+                   help="learn the inputs' own boilerplate (a paragraph pasted under many stories) from their first "
+                        "N articles and strip it, besides the model's; 0: off (default 2000)")
     p.add_argument("--threshold", action="append", default=[], metavar="TOPIC=P", help="override a topic's threshold")
     p.add_argument("--no-evidence", action="store_true", help="skip the evidence sentences (a little faster)")
     p.add_argument("--limit", type=int, help="tag at most this many articles")
@@ -85,6 +93,45 @@ def _trim_partial_line(out: Path) -> None:
             out.write_bytes(data[: data.rfind(b"\n") + 1])
 
 
+def _learn_boilerplate(inputs: list[str], columns, sample: int) -> BoilerplateCounter | None:
+    """Count the sentences of the first ``sample`` articles of the inputs (copies of one story, by title, once)."""
+    if sample <= 0:
+        return None
+    counter = BoilerplateCounter()
+    for k, rec in enumerate(islice((r for r in read_inputs(inputs, columns) if isinstance(r, Record)), sample)):
+        counter.add(rec.text, story_group(rec.title, k))
+    return counter
+
+
+def _seen_lines(path: Path) -> set[str]:
+    """The lines already in the errors file, so a re-run does not write the same bad record twice."""
+    if not path.is_file():
+        return set()
+    with path.open(encoding="utf-8") as f:
+        return {line.rstrip("\n") for line in f if line.strip()}
+
+
+def _tag_batch(tagger, batch: list[Record], thresholds, evidence: bool, batch_size: int):
+    """Tag a batch; when it fails, tag its records one by one so one bad record costs only itself.
+
+    Returns:
+        (records tagged, their results, [(record, reason)] for the records that failed).
+    """
+    kwargs = {"thresholds": thresholds, "evidence": evidence, "batch_size": batch_size}
+    try:
+        return batch, tagger.predict([(r.title, r.text) for r in batch], **kwargs), []
+    except Exception:  # noqa: BLE001 - find the record that fails, below
+        pass
+    ok, results, failed = [], [], []
+    for rec in batch:
+        try:
+            results.append(tagger.predict([(rec.title, rec.text)], **kwargs)[0])
+            ok.append(rec)
+        except Exception as err:  # noqa: BLE001 - reported in the errors file, the run goes on
+            failed.append((rec, f"tagging failed: {type(err).__name__}: {str(err)[:200]}"))
+    return ok, results, failed
+
+
 def _row(rec: Record, res, model_id: str) -> dict:
     return {"id": rec.id, "title": rec.title, "path": rec.path, "topics": res.topic_names,
             "topic_scores": res.topic_scores, "stance": res.stance, "stance_score": res.stance_score,
@@ -110,8 +157,10 @@ def main(argv=None) -> int:
         except ValueError:
             raise NewstagError(f"--threshold {pair!r} is not TOPIC=P with P a number") from None
     columns = parse_columns(args.column)
+    if args.int8 and args.bf16:
+        raise NewstagError("--int8 and --bf16 exclude each other; pick one")
     tagger = Tagger.from_pretrained(args.model, device="cpu" if args.int8 else args.device,
-                                    quantize="int8" if args.int8 else None)
+                                    quantize="int8" if args.int8 else None, half=True if args.bf16 else None)
     tagger._thresholds(thresholds)  # unknown topic names fail here, before any work
     model_id = _model_id(args.model)
     _trim_partial_line(out)
@@ -122,7 +171,17 @@ def main(argv=None) -> int:
     new_file = not out.is_file() or out.stat().st_size == 0
     counts = {"tagged": 0, "skipped_done": 0, "errors": 0}
     shown = 0
+    seen_errors = _seen_lines(errors_path)
+
+    def report_error(entry: dict) -> None:
+        counts["errors"] += 1
+        line = json.dumps(entry, ensure_ascii=False)
+        if line not in seen_errors:
+            seen_errors.add(line)
+            errf.write(line + "\n")
+
     started = time.time()
+    counter = _learn_boilerplate(args.inputs, columns, args.boilerplate_sample)
     stream = read_inputs(args.inputs, columns)
     with out.open("a", encoding="utf-8", newline="") as f, errors_path.open("a", encoding="utf-8") as errf, \
             tqdm(desc="tagging", unit=" articles", file=sys.stderr) as bar:
@@ -136,8 +195,7 @@ def main(argv=None) -> int:
             batch: list[Record] = []
             for item in items:
                 if isinstance(item, Skip):
-                    errf.write(json.dumps({"path": item.path, "line": item.line, "reason": item.reason}) + "\n")
-                    counts["errors"] += 1
+                    report_error({"path": item.path, "line": item.line, "reason": item.reason})
                 elif item.id in done:
                     counts["skipped_done"] += 1
                 else:
@@ -146,8 +204,12 @@ def main(argv=None) -> int:
                 batch = batch[: args.limit - counts["tagged"]]
             if not batch:
                 continue
-            results = tagger.predict([(r.title, r.text) for r in batch], thresholds=thresholds or None,
-                                     evidence=not args.no_evidence, batch_size=args.batch_size)
+            if counter is not None:
+                batch = [dataclasses.replace(r, text=strip_repeated(r.text, counter)) for r in batch]
+            batch, results, failed = _tag_batch(tagger, batch, thresholds or None, not args.no_evidence,
+                                                args.batch_size)
+            for rec, reason in failed:
+                report_error({"id": rec.id, "path": rec.path, "reason": reason})
             for rec, res in zip(batch, results):
                 row = _row(rec, res, model_id)
                 if writer:
@@ -164,7 +226,7 @@ def main(argv=None) -> int:
             f.flush()
             errf.flush()
             counts["tagged"] += len(batch)
-            bar.update(len(batch))
+            bar.update(len(batch) + len(failed))
     secs = time.time() - started
     rate = counts["tagged"] / secs if secs > 0 else 0.0
     print(f"newstag-tag: tagged {counts['tagged']} articles ({rate:.1f}/s), {counts['skipped_done']} already done, "

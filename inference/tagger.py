@@ -9,7 +9,6 @@ Example:
 from __future__ import annotations
 
 import json
-import math
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .boilerplate import collection_texts
 from .errors import NewstagError
 from .model import TAGGER_FILE, WEIGHTS_FILE, TaggerModel, load_encoder, read_tagger_config
 from .pages import sentences, split_articles, strip_boilerplate
@@ -113,7 +113,8 @@ class Tagger:
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         encoder = load_encoder(str(path), config_only=True)
         model = TaggerModel(encoder, len(cfg["topics"]), len(cfg["stances"]))
-        state = load_file(str(Path(path) / WEIGHTS_FILE))
+        state = {k: v for k, v in load_file(str(Path(path) / WEIGHTS_FILE)).items()
+                 if not k.startswith("encoder.pooler.")}  # folders saved before the pooler was dropped
         missing, unexpected = model.load_state_dict(state, strict=False)
         if missing or unexpected:
             raise NewstagError(f"{path}/{WEIGHTS_FILE} does not match its tagger.json "
@@ -175,6 +176,21 @@ class Tagger:
         return self.predict([(a.title, strip_boilerplate(a.text, self.boilerplate)[0]) for a in arts], **kwargs) \
             if arts else []
 
+    def tag_pages(self, pages: Iterable[str], min_articles: int = 3, **kwargs) -> list[list[TagResult]]:
+        """Tag a collection of raw pages: split each into its articles, remove the boilerplate of the collection
+        (a paragraph its outlet pastes under stories, found as the builder does: a run of two or more sentences
+        repeated in ``min_articles`` or more different stories, removed unless it is most of an article)
+        besides the model's, and tag every article.
+
+        Returns:
+            Per page, the results of its articles in page order.
+        """
+        per_page = [split_articles(p) for p in pages]
+        arts = [(a.title, a.text) for page in per_page for a in page]
+        cleaned = [(t, x) for (t, _), x in zip(arts, collection_texts(arts, min_articles), strict=True)]
+        flat = iter(self.predict(cleaned, **kwargs) if cleaned else [])
+        return [[next(flat) for _ in page] for page in per_page]
+
     def logits(self, items: Iterable, batch_size: int = 32) -> tuple[np.ndarray, np.ndarray, list[int]]:
         """Raw per-article topic and stance logits (before temperature) and window counts, for evaluation."""
         arts = [_as_article(x) for x in items]
@@ -227,7 +243,7 @@ class Tagger:
                 if evidence:
                     token_scores[w] = per_token[k, : int(mask[k].sum())]
         stance /= np.maximum(np.array(counts, dtype=np.float32)[:, None], 1.0)
-        ev = (win, texts, best_window, token_scores) if evidence else None
+        ev = (win, texts, best_window, token_scores, {}) if evidence else None
         return topic, stance, counts, ev
 
     def _tag_chunk(self, arts, batch_size, limits, evidence) -> list[TagResult]:
@@ -255,22 +271,42 @@ class Tagger:
 
 def _evidence(ev, article: int, topic: int) -> str:
     """The sentence of the deciding window whose tokens push the topic's logit up most (mean share)."""
-    win, texts, best_window, token_scores = ev
+    win, texts, best_window, token_scores, cache = ev
     w = int(best_window[article, topic])
-    text, scores, offs = texts[article], token_scores[w][:, topic], win.offsets[w]
-    lo, hi = win.spans[w]
-    best, best_score, pos = "", -math.inf, 0
+    if w not in cache:
+        cache[w] = _token_sentences(texts[article], win.offsets[w], win.spans[w])
+    sents, owner = cache[w]
+    if not sents:
+        return ""
+    scores = token_scores[w][:, topic][: len(owner)]
+    inside = owner >= 0
+    sums = np.bincount(owner[inside], weights=scores[inside], minlength=len(sents))
+    counts = np.bincount(owner[inside], minlength=len(sents))
+    mean = np.where(counts > 0, sums / np.maximum(counts, 1), -np.inf)
+    return sents[int(mean.argmax())] if np.isfinite(mean.max()) else ""
+
+
+def _token_sentences(text: str, offs: list[tuple[int, int]], span: tuple[int, int]):
+    """The sentences of ``text`` that overlap ``span``, and for each token the index of the sentence that
+    wholly contains it (-1: title, special or padding tokens, or a token across a sentence border)."""
+    lo, hi = span
+    sents, starts, ends, pos = [], [], [], 0
     for sent in sentences(text):
         start = text.find(sent, pos)
         if start < 0:
             continue
         end = pos = start + len(sent)
-        if end <= lo or start >= hi:
-            continue
-        inside = [scores[k] for k, (a, b) in enumerate(offs) if b > a and a >= start and b <= end]
-        if inside and (s := float(np.mean(inside))) > best_score:
-            best, best_score = sent, s
-    return best
+        if end > lo and start < hi:
+            sents.append(sent)
+            starts.append(start)
+            ends.append(end)
+    tok = np.asarray(offs, dtype=np.int64).reshape(-1, 2)
+    if not sents or not len(tok):
+        return sents, np.full(len(tok), -1, dtype=np.int64)
+    idx = np.searchsorted(np.asarray(starts), tok[:, 0], side="right") - 1
+    ok = (idx >= 0) & (tok[:, 1] > tok[:, 0])
+    ok &= tok[:, 1] <= np.asarray(ends)[np.clip(idx, 0, None)]
+    return sents, np.where(ok, idx, -1)
 
 
 def save_model_folder(path: str | Path, model: TaggerModel, tokenizer, config: dict) -> None:

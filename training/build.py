@@ -22,12 +22,12 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from inference.boilerplate import BoilerplateCounter
 from inference.errors import NewstagError, cli_errors
 from inference.pages import is_furniture, strip_boilerplate
 from inference.readers import Record, Skip, expand_inputs, parse_columns, read_inputs
 from inference.schema import load_schema
 
-from .boilerplate import BoilerplateCounter
 from .dedup import Deduplicator
 from .gold import read_gold
 from .report import write_build_report

@@ -231,6 +231,7 @@ def train(data: str, output: str, cfg: TrainConfig) -> int:
         label_names=["topic_labels", "stance_labels"], length_column_name="n_tokens",
         train_sampling_strategy="group_by_length" if cfg.group_by_length else "random",
         dataloader_num_workers=cfg.dataloader_num_workers, disable_tqdm=False, save_only_model=False,
+        ddp_find_unused_parameters=False,  # every weight takes part in every step (the BERT pooler is dropped)
     )
     trainer = make_trainer_class()(
         model=model, args=targs, train_dataset=tok["train"], eval_dataset=tok["validation"] if has_val else None,

@@ -68,3 +68,81 @@ def test_csv_output_and_threshold_override(tmp_path, trained_model):
 def test_unknown_topic_in_threshold_fails(tmp_path, trained_model, capsys):
     assert main([FEED, "--model", str(trained_model), "-o", str(tmp_path / "t.jsonl"), "--threshold", "nope=0.3"]) == 2
     assert "unknown topic 'nope'" in capsys.readouterr().err
+
+
+def test_rerun_does_not_repeat_bad_records_in_the_errors_file(tmp_path, trained_model):
+    out = tmp_path / "tags.jsonl"
+    assert main([FEED, "--model", str(trained_model), "-o", str(out)]) == 0
+    errors = (tmp_path / "tags.errors.jsonl").read_text(encoding="utf-8")
+    assert main([FEED, "--model", str(trained_model), "-o", str(out)]) == 0
+    assert (tmp_path / "tags.errors.jsonl").read_text(encoding="utf-8") == errors
+    assert len(_lines(out)) == 31
+
+
+def test_a_record_that_fails_tagging_is_set_aside_and_the_run_goes_on(tmp_path, trained_model, monkeypatch):
+    from inference.tagger import Tagger
+
+    feed = [json.loads(x) for x in open(FEED, encoding="utf-8") if x.strip().endswith("}")]
+    poison = feed[3]["id"]
+    real = Tagger.predict
+
+    def predict(self, texts, **kwargs):
+        if any(text == feed[3]["text"] for _, text in texts):
+            raise RuntimeError("simulated failure")
+        return real(self, texts, **kwargs)
+
+    monkeypatch.setattr(Tagger, "predict", predict)
+    out = tmp_path / "tags.jsonl"
+    assert main([FEED, "--model", str(trained_model), "-o", str(out)]) == 0
+    ids = [r["id"] for r in _lines(out)]
+    assert poison not in ids and len(ids) == 30
+    errors = _lines(tmp_path / "tags.errors.jsonl")
+    assert [e for e in errors if e.get("id") == poison][0]["reason"] == "tagging failed: RuntimeError: simulated failure"
+
+
+PASTED = ("The Harbour Courier has covered the coastal provinces since 1961 from its newsroom in Port Elm. "
+          "Readers can reach the desk through the contact form on our website at any time.")
+
+
+def _pasted_feed(path):
+    stories = [("Ferry strike ends after two days", "Dock workers returned to the ferries on Monday after a deal. "
+                "The union called the offer fair. Timetables are back to normal."),
+               ("Truce holds along the river", "A truce agreed on Sunday held through the night, monitors said. "
+                "Both sides reported no shooting. Talks resume on Friday."),
+               ("Border crossing reopens for aid", "Aid trucks crossed into the valley for the first time in weeks. "
+                "Forty trucks carried flour and medicine. More are due tomorrow."),
+               ("Students march in the capital", "Thousands of students marched to parliament against fee rises. "
+                "Police said the march was peaceful. Organisers plan another next week.")]
+    with path.open("w", encoding="utf-8") as f:
+        for k, (title, text) in enumerate(stories):
+            f.write(json.dumps({"id": f"s{k}", "title": title, "text": f"{text}\n{PASTED}"}) + "\n")
+    return str(path)
+
+
+def _texts_seen(monkeypatch):
+    from inference.tagger import Tagger
+
+    seen, real = [], Tagger.predict
+
+    def predict(self, texts, **kwargs):
+        seen.extend(text for _, text in texts)
+        return real(self, texts, **kwargs)
+
+    monkeypatch.setattr(Tagger, "predict", predict)
+    return seen
+
+
+def test_boilerplate_of_the_inputs_is_learned_and_stripped(tmp_path, trained_model, monkeypatch):
+    feed = _pasted_feed(tmp_path / "feed.jsonl")
+    seen = _texts_seen(monkeypatch)
+    assert main([feed, "--model", str(trained_model), "-o", str(tmp_path / "a.jsonl")]) == 0
+    assert len(seen) == 4 and not any("Harbour Courier" in t for t in seen)
+    assert all(t.startswith(("Dock", "A truce", "Aid", "Thousands")) for t in seen)
+    seen.clear()
+    assert main([feed, "--model", str(trained_model), "-o", str(tmp_path / "b.jsonl"), "--boilerplate-sample", "0"]) == 0
+    assert len(seen) == 4 and all("Harbour Courier" in t for t in seen)
+
+
+def test_int8_and_bf16_together_are_refused(tmp_path, trained_model, capsys):
+    assert main([FEED, "--model", str(trained_model), "-o", str(tmp_path / "t.jsonl"), "--int8", "--bf16"]) == 2
+    assert capsys.readouterr().err.strip() == "newstag-tag: error: --int8 and --bf16 exclude each other; pick one"

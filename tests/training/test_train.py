@@ -313,3 +313,28 @@ def test_config_file_and_overrides(tmp_path, repo_root):
 
 def test_repo_train_yaml_is_the_builtin_defaults(repo_root):
     assert load_config(str(repo_root / "configs" / "train.yaml"), []) == TrainConfig()
+
+
+def test_tag_pages_strips_the_background_paragraph_the_outlet_pastes(tagger, seeds_dir, monkeypatch):
+    from inference.boilerplate import BoilerplateCounter, story_group
+    from inference.pages import sentence_key, sentences, split_articles
+
+    pages = [p.read_text(encoding="utf-8") for p in sorted(seeds_dir.glob("*.txt"))]
+    arts = [(a.title, a.text) for page in pages for a in split_articles(page)]
+    counter = BoilerplateCounter()
+    for k, (title, text) in enumerate(arts):
+        counter.add(text, story_group(title, k))
+    keys = set().union(*(counter.boilerplate_in(text) for _, text in arts))
+    assert len(keys) >= 6  # the seed outlet's background paragraph
+    seen, real = [], Tagger.predict
+
+    def predict(self, texts, **kwargs):
+        seen.extend(texts)
+        return real(self, texts, **kwargs)
+
+    monkeypatch.setattr(Tagger, "predict", predict)
+    results = tagger.tag_pages(pages, evidence=False)
+    assert [len(r) for r in results] == [len(split_articles(p)) for p in pages]
+    assert [t for t, _ in seen] == [t for t, _ in arts]
+    assert not any(sentence_key(s) in keys for _, text in seen for s in sentences(text))
+    assert sum(sentence_key(s) in keys for _, text in arts for s in sentences(text)) >= 6  # what was there

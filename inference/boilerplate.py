@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 
-from inference.pages import sentence_key, sentences
+from .pages import sentence_key, sentences, strip_boilerplate
 
 MIN_WORDS = 6  # shorter sentences ("He said.") repeat by chance
 
@@ -50,3 +50,34 @@ class BoilerplateCounter:
                 found.update(k for k, _ in run)
             run = []
         return found
+
+
+def story_group(title: str | None, k: int) -> str:
+    """A story's group for counting without duplicate clusters: its title's key (the same story on two pages
+    carries the same title), or its position when it has no title."""
+    return sentence_key(title or "") or f"#{k}"
+
+
+def strip_repeated(text: str, counter: BoilerplateCounter) -> str:
+    """``text`` without its boilerplate runs, unless they make up more than half of its sentences.
+
+    Without duplicate clusters (tagging), a story re-sent under a new title ("UPDATE 2-...") shares most of
+    its sentences with its earlier versions; a pasted paragraph is a minority of the story it is pasted under.
+    """
+    keys = counter.boilerplate_in(text)
+    if not keys:
+        return text
+    kept, removed = strip_boilerplate(text, keys)
+    return kept if 2 * removed <= len(sentences(text)) else text
+
+
+def collection_texts(articles, min_articles: int = 3) -> list[str]:
+    """The texts of a collection of ``(title, text)`` articles with the collection's boilerplate removed.
+
+    Copies of one story (the same story as a page's main article and in another page's related list) count
+    once: articles are grouped by their title's key. Used where no duplicate clusters exist (tagging).
+    """
+    counter = BoilerplateCounter(min_articles)
+    for k, (title, text) in enumerate(articles):
+        counter.add(text, story_group(title, k))
+    return [strip_repeated(text, counter) for _, text in articles]
