@@ -87,14 +87,23 @@ def read_tagger_config(path: str | Path) -> dict:
     return cfg
 
 
-def load_encoder(name_or_path: str, config_only: bool = False):
-    """Load a base encoder from a local folder or hub id: safetensors only, never remote code."""
+def load_encoder(name_or_path: str, config_only: bool = False, config_overrides: dict | None = None):
+    """Load a base encoder from a local folder or hub id: safetensors only, never remote code.
+
+    Args:
+        config_overrides: config values to change, set only where the encoder's config has the key
+            (e.g. ``attention_probs_dropout_prob`` of BERT, ``attention_dropout`` of DistilBERT).
+    """
     from transformers import AutoConfig, AutoModel
 
     try:
+        config = AutoConfig.from_pretrained(name_or_path, trust_remote_code=False)
+        for key, value in (config_overrides or {}).items():
+            if hasattr(config, key):
+                setattr(config, key, value)
         if config_only:
-            return AutoModel.from_config(AutoConfig.from_pretrained(name_or_path, trust_remote_code=False))
-        return AutoModel.from_pretrained(name_or_path, trust_remote_code=False, use_safetensors=True)
+            return AutoModel.from_config(config)
+        return AutoModel.from_pretrained(name_or_path, config=config, trust_remote_code=False, use_safetensors=True)
     except (OSError, ValueError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise NewstagError(f"cannot load encoder {name_or_path!r} ({first}); pass a local model folder with "

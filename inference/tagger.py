@@ -127,7 +127,9 @@ class Tagger:
                 raise NewstagError("int8 quantization runs on CPU only; pass device='cpu' or leave quantize out")
             with warnings.catch_warnings():  # torch marks its quantized tensor types for a later move to torchao
                 warnings.simplefilter("ignore", UserWarning)
-                model = torch.ao.quantization.quantize_dynamic(model.eval(), {torch.nn.Linear}, dtype=torch.qint8)
+                # the encoder's linear layers only: the two small heads stay fp32, their logits are the scores
+                model.encoder = torch.ao.quantization.quantize_dynamic(model.encoder.eval(), {torch.nn.Linear},
+                                                                       dtype=torch.qint8)
             return cls(model, tokenizer, cfg, "cpu", None)
         dtype = None
         if half if half is not None else str(device).startswith("cuda"):

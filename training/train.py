@@ -212,7 +212,8 @@ def train(data: str, output: str, cfg: TrainConfig) -> int:
     out.mkdir(parents=True, exist_ok=True)
     base = cfg.base_model or default_base_model()
     tokenizer = AutoTokenizer.from_pretrained(base, trust_remote_code=False)
-    encoder = load_encoder(base)
+    encoder = load_encoder(base, config_overrides={"attention_probs_dropout_prob": cfg.attention_dropout,
+                                                   "attention_dropout": cfg.attention_dropout})
     model = TaggerModel(encoder, len(schema.topics), len(schema.stances), dropout=cfg.dropout)
 
     tok = tokenize(ds, tokenizer, schema, cfg)
