@@ -239,7 +239,7 @@ def report(name: str, metrics: dict, no_record: bool) -> None:
     """Print the figures, then record them (``benchmarks/results.jsonl`` and ``RESULTS.md``) unless told not to."""
     width = max(len(k) for k in metrics)
     for k, v in metrics.items():
-        print(f"  {k:<{width}}  {round(v, 4) if isinstance(v, float) else v}")
+        print(f"  {k:<{width}}  {f'{v:.4g}' if isinstance(v, float) else v}")
     if no_record:
         print("(--no-record: nothing written)")
         return

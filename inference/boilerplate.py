@@ -59,16 +59,20 @@ def story_group(title: str | None, k: int) -> str:
 
 
 def strip_repeated(text: str, counter: BoilerplateCounter) -> str:
-    """``text`` without its boilerplate runs, unless they make up more than half of its sentences.
+    """``text`` without its boilerplate runs, unless they open the article and make up most of it.
 
-    Without duplicate clusters (tagging), a story re-sent under a new title ("UPDATE 2-...") shares most of
-    its sentences with its earlier versions; a pasted paragraph is a minority of the story it is pasted under.
+    Without duplicate clusters (tagging), a story re-sent under a new title ("UPDATE 2-...") shares its lead
+    and most of its sentences with its earlier versions; a pasted paragraph follows the story it is pasted
+    under, however short the story.
     """
     keys = counter.boilerplate_in(text)
     if not keys:
         return text
     kept, removed = strip_boilerplate(text, keys)
-    return kept if 2 * removed <= len(sentences(text)) else text
+    sents = sentences(text)
+    if 2 * removed > len(sents) and sentence_key(sents[0]) in keys:
+        return text
+    return kept
 
 
 def collection_texts(articles, min_articles: int = 3) -> list[str]:

@@ -338,3 +338,9 @@ def test_tag_pages_strips_the_background_paragraph_the_outlet_pastes(tagger, see
     assert [t for t, _ in seen] == [t for t, _ in arts]
     assert not any(sentence_key(s) in keys for _, text in seen for s in sentences(text))
     assert sum(sentence_key(s) in keys for _, text in arts for s in sentences(text)) >= 6  # what was there
+
+
+def test_attention_dropout_is_off_by_default_for_the_fused_attention_kernel(trained_model):
+    cfg = json.loads((trained_model / "config.json").read_text())
+    assert cfg["attention_probs_dropout_prob"] == 0.0 and cfg["hidden_dropout_prob"] == 0.1
+    assert json.loads((trained_model / "tagger.json").read_text())["train_config"]["attention_dropout"] == 0.0
