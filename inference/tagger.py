@@ -226,7 +226,7 @@ class Tagger:
         pad = self.tokenizer.pad_token_id or 0
         for start in range(0, len(order), batch_size):
             batch = order[start: start + batch_size]
-            ids, mask = pad_batch([win.input_ids[w] for w in batch], pad)
+            ids, mask = pad_batch([win.input_ids[w] for w in batch], pad, multiple_of=32)
             ids, mask = ids.to(self.device), mask.to(self.device)
             states = self.model.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
             m = mask.unsqueeze(-1).to(states.dtype)
