@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import dataclasses
-import datetime
 import json
 import os
 import subprocess
@@ -80,10 +78,11 @@ def random_model(out: Path) -> Path:
     import torch
     from transformers import AutoTokenizer, BertConfig, BertModel
 
-    from inference.model import FORMAT, FORMAT_VERSION, TaggerModel, default_base_model
+    from inference.model import TaggerModel, default_base_model
     from inference.schema import load_schema
     from inference.tagger import save_model_folder
     from training.config import load_config
+    from training.train import make_tagger_config
 
     base = default_base_model()
     tokenizer = AutoTokenizer.from_pretrained(base)
@@ -93,18 +92,7 @@ def random_model(out: Path) -> Path:
                         intermediate_size=512, max_position_embeddings=512, pad_token_id=tokenizer.pad_token_id)
     torch.manual_seed(0)
     model = TaggerModel(BertModel(config), len(schema.topics), len(schema.stances)).eval()
-    tagger_config = {  # the keys training/train.py writes
-        "format": FORMAT, "format_version": FORMAT_VERSION,
-        "topics": schema.topic_names, "stances": schema.stance_names,
-        "thresholds": {t: 0.5 for t in schema.topic_names}, "temperature": {"topic": 1.0, "stance": 1.0},
-        "max_length": cfg.max_length, "stride": cfg.stride, "pooling": "mean",
-        "topic_aggregation": "max", "stance_aggregation": "mean",
-        "schema": schema.to_dict(), "train_config": dataclasses.asdict(cfg), "base_model": base,
-        "data": None, "data_fingerprint": None, "boilerplate": [],
-        "model_name": "bench-random-small", "model_version": "0",
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "train_runtime_s": 0.0, "train_samples_per_second": 0.0, "bf16": False,
-    }
+    tagger_config = make_tagger_config(schema, cfg, base, name="bench-random-small")
     save_model_folder(out, model, tokenizer, tagger_config)
     return out
 

@@ -248,20 +248,9 @@ def train(data: str, output: str, cfg: TrainConfig) -> int:
     if not trainer.is_world_process_zero():
         return 0
 
-    tagger_config = {
-        "format": FORMAT, "format_version": FORMAT_VERSION,
-        "topics": schema.topic_names, "stances": schema.stance_names,
-        "thresholds": {t: 0.5 for t in schema.topic_names}, "temperature": {"topic": 1.0, "stance": 1.0},
-        "max_length": cfg.max_length, "stride": cfg.stride, "pooling": "mean",
-        "topic_aggregation": "max", "stance_aggregation": "mean",
-        "schema": schema.to_dict(), "train_config": dataclasses.asdict(cfg), "base_model": base,
-        "data": str(Path(data).resolve()), "data_fingerprint": fingerprint, "boilerplate": boilerplate,
-        "model_name": out.resolve().name, "model_version": cfg.model_version,
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "train_runtime_s": round(result.metrics.get("train_runtime", 0.0), 1),
-        "train_samples_per_second": round(result.metrics.get("train_samples_per_second", 0.0), 2),
-        "bf16": use_bf16,
-    }
+    tagger_config = make_tagger_config(schema, cfg, base, name=out.resolve().name, data=str(Path(data).resolve()),
+                                       fingerprint=fingerprint, boilerplate=boilerplate, bf16=use_bf16,
+                                       train_metrics=result.metrics)
     save_model_folder(out, trainer.model, tokenizer, tagger_config)
     calibration = calibrate_and_tune(out, ds["validation"], cfg) if has_val else {}
     metrics = evaluate_split(out, ds["test"], out, split_name="test") if len(ds["test"]) else {}
@@ -278,6 +267,27 @@ def train(data: str, output: str, cfg: TrainConfig) -> int:
                  f"stance accuracy {metrics['stance_accuracy']:.3f} ({metrics['examples']} articles)")
     print(line)
     return 0
+
+
+def make_tagger_config(schema, cfg: TrainConfig, base: str, name: str, data: str | None = None,
+                       fingerprint: str | None = None, boilerplate: list | None = None, bf16: bool = False,
+                       train_metrics: dict | None = None) -> dict:
+    """The model folder's ``tagger.json`` before calibration (thresholds 0.5, temperatures 1)."""
+    metrics = train_metrics or {}
+    return {
+        "format": FORMAT, "format_version": FORMAT_VERSION,
+        "topics": schema.topic_names, "stances": schema.stance_names,
+        "thresholds": {t: 0.5 for t in schema.topic_names}, "temperature": {"topic": 1.0, "stance": 1.0},
+        "max_length": cfg.max_length, "stride": cfg.stride, "pooling": "mean",
+        "topic_aggregation": "max", "stance_aggregation": "mean",
+        "schema": schema.to_dict(), "train_config": dataclasses.asdict(cfg), "base_model": base,
+        "data": data, "data_fingerprint": fingerprint, "boilerplate": boilerplate or [],
+        "model_name": name, "model_version": cfg.model_version,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "train_runtime_s": round(metrics.get("train_runtime", 0.0), 1),
+        "train_samples_per_second": round(metrics.get("train_samples_per_second", 0.0), 2),
+        "bf16": bf16,
+    }
 
 
 def write_model_card(out: Path) -> None:
