@@ -236,36 +236,62 @@ def _str(v) -> str | None:
     return None if v in (None, "") else str(v)
 
 
+def _scan_encoding(path: Path) -> tuple[bool, str | None]:
+    """One streaming pass over a file: (whether it holds anything but whitespace, fallback encoding or None).
+
+    The file is checked for UTF-8 in 1 MiB blocks without being held; a file that is not UTF-8 gets the
+    encoding ``decode`` picks from its first block.
+    """
+    import codecs
+
+    check = codecs.getincrementaldecoder("utf-8")()
+    content, first = False, b""
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            first = first or block
+            content = content or bool(block.strip())
+            try:
+                check.decode(block)
+            except UnicodeDecodeError:
+                return True, decode(first, str(path))[1] or "cp1252"
+        try:
+            check.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return True, decode(first, str(path))[1] or "cp1252"
+    return content, None
+
+
 def _read_table(path: Path, columns: dict[str, str]) -> Iterator[Record | Skip]:
-    data = path.read_bytes()
-    if not data.strip():
+    """JSONL or CSV, streamed line by line (a file of any size is never held in memory)."""
+    content, enc = _scan_encoding(path)
+    if not content:
         yield Skip(str(path), "empty file")
         return
-    text, enc = decode(data, str(path))
-    if path.suffix.lower() == ".csv":
-        csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-        reader = csv.DictReader(text.splitlines(keepends=True))
-        header = reader.fieldnames or []
-        if _text_column(header, columns) is None:
-            wanted = columns.get("text") or "/".join(COLUMN_ALIASES["text"][:3])
-            raise NewstagError(
-                f"{path}: no text column (looked for {wanted}; the header has {', '.join(header) or 'nothing'}); "
-                f"pass --column text=NAME with the column that holds the article text")
-        for i, row in enumerate(reader, start=2):
+    with path.open(encoding=enc or "utf-8", errors="replace" if enc else "strict", newline="") as f:
+        if path.suffix.lower() == ".csv":
+            csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+            reader = csv.DictReader(f)
+            header = reader.fieldnames or []
+            if _text_column(header, columns) is None:
+                wanted = columns.get("text") or "/".join(COLUMN_ALIASES["text"][:3])
+                raise NewstagError(
+                    f"{path}: no text column (looked for {wanted}; the header has {', '.join(header) or 'nothing'}); "
+                    f"pass --column text=NAME with the column that holds the article text")
+            for i, row in enumerate(reader, start=2):
+                yield _row_record(row, path, i, columns, enc)
+            return
+        for i, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as err:
+                yield Skip(str(path), f"line is not valid JSON ({err.msg})", i)
+                continue
+            if not isinstance(row, dict):
+                yield Skip(str(path), "line is not a JSON object", i)
+                continue
             yield _row_record(row, path, i, columns, enc)
-        return
-    for i, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            yield Skip(str(path), f"line is not valid JSON ({err.msg})", i)
-            continue
-        if not isinstance(row, dict):
-            yield Skip(str(path), "line is not a JSON object", i)
-            continue
-        yield _row_record(row, path, i, columns, enc)
 
 
 def _read_dataset(path: Path, columns: dict[str, str]) -> Iterator[Record | Skip]:
