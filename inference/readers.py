@@ -246,18 +246,15 @@ def _scan_encoding(path: Path) -> tuple[bool, str | None]:
 
     check = codecs.getincrementaldecoder("utf-8")()
     content, first = False, b""
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            first = first or block
-            content = content or bool(block.strip())
-            try:
+    try:
+        with path.open("rb") as f:
+            while block := f.read(1 << 20):
+                first = first or block
+                content = content or bool(block.strip())
                 check.decode(block)
-            except UnicodeDecodeError:
-                return True, decode(first, str(path))[1] or "cp1252"
-        try:
             check.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return True, decode(first, str(path))[1] or "cp1252"
+    except UnicodeDecodeError:
+        return True, decode(first, str(path))[1] or "cp1252"
     return content, None
 
 
