@@ -115,6 +115,8 @@ def main(argv=None) -> int:
     metrics = {
         "newstag test micro-F1": run.metrics["topic_micro_f1"],
         "newstag test macro-F1": run.metrics["topic_macro_f1"],
+        "newstag test micro-F1, thresholds 0.5": run.metrics["thresholds_0.5"]["topic_micro_f1"],
+        "newstag test macro-F1, thresholds 0.5": run.metrics["thresholds_0.5"]["topic_macro_f1"],
         "newstag train wall min": round(run.seconds / 60, 2),
         **svm,
         **PUBLISHED,

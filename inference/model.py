@@ -40,12 +40,15 @@ class TaggerModel(nn.Module):
         self.topic_head = nn.Linear(hidden, n_topics)
         self.stance_head = nn.Linear(hidden, n_stances)
 
-    def forward(self, input_ids, attention_mask, window_article=None, n_articles=None, token_type_ids=None, **_):
-        """Returns ``{"topic_logits", "stance_logits"}``, per article when ``window_article`` maps windows to articles."""
+    def pool(self, input_ids, attention_mask):
+        """Mean of the encoder's token states over the real (unpadded) tokens of each window."""
         states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         mask = attention_mask.unsqueeze(-1).to(states.dtype)
-        pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-        pooled = self.dropout(pooled)
+        return (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+    def forward(self, input_ids, attention_mask, window_article=None, n_articles=None, token_type_ids=None, **_):
+        """Returns ``{"topic_logits", "stance_logits"}``, per article when ``window_article`` maps windows to articles."""
+        pooled = self.dropout(self.pool(input_ids, attention_mask))
         topic, stance = self.topic_head(pooled), self.stance_head(pooled)
         if window_article is not None:
             topic, stance = aggregate(topic, stance, window_article, int(n_articles if n_articles is not None

@@ -79,7 +79,8 @@ def tiny_base(tmp_path_factory) -> Path:
     vocab = build_vocab(_sample_texts())
     vocab_file = tmp_path_factory.mktemp("tiny_vocab") / "vocab.txt"
     vocab_file.write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    tokenizer = BertTokenizerFast(vocab_file=str(vocab_file), do_lower_case=True)
+    tokenizer = BertTokenizerFast(vocab=str(vocab_file), do_lower_case=True)  # transformers 5 ignores vocab_file=
+    assert tokenizer.vocab_size == len(vocab), "the tiny tokenizer lost its vocabulary"
     config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                         intermediate_size=64, max_position_embeddings=128, pad_token_id=0)
     torch.manual_seed(0)

@@ -32,6 +32,10 @@ class TrainConfig:
     dropout: float = _f(0.1, "dropout before the heads")
     attention_dropout: float = _f(0.0, "dropout on the encoder's attention weights; above 0 the fused attention "
                                        "kernel cannot be used and training runs about 2-4x slower on CPU (BERT's own default is 0.1)")
+    head_init: str = _f("probe", "probe: fit both heads on the frozen encoder's features first (LP-FT; one extra forward "
+                                 "pass over the training split), then fine-tune; random")
+    probe_l2: float = _f(3e-4, "L2 penalty of the linear probe (per topic, standardised features) when there is no "
+                                    "validation split to choose it on")
     topic_loss_weight: float = _f(1.0, "weight of the topic loss in the sum")
     stance_loss_weight: float = _f(1.0, "weight of the stance loss in the sum")
     topic_pos_weight: str = _f("auto", "auto: per-topic positive weight from label frequencies (capped); none")

@@ -70,6 +70,8 @@ def evaluate_split(model_dir: Path, rows_ds, out_dir: Path, split_name: str = "t
     spred = sprobs.argmax(1)
     y, s = _targets(rows, tagger.topics, tagger.stances)
     metrics = score(pred, y, spred, s, tagger.topics, tagger.stances)
+    at_half = score((probs >= 0.5).astype(int), y, spred, s, tagger.topics, tagger.stances)
+    metrics["thresholds_0.5"] = {k: at_half[k] for k in ("topic_micro_f1", "topic_macro_f1")}  # what tuning bought
     metrics.update(split=split_name, topic_ece=topic_ece(probs, y), stance_ece=stance_ece(sprobs, s),
                    windows_per_article=float(np.mean(windows)), model=str(model_dir))
     gold = [i for i, r in enumerate(rows) if r.get("gold")]

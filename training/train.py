@@ -30,6 +30,7 @@ from inference.tagger import save_model_folder
 from inference.windows import encode_windows, pad_batch
 
 from .config import TrainConfig, help_text, load_config
+from .probe import probe_init
 
 
 def parse_args(argv=None):
@@ -202,6 +203,8 @@ def train(data: str, output: str, cfg: TrainConfig) -> int:
 
     from .evaluate import calibrate_and_tune, evaluate_split
 
+    if cfg.head_init not in ("probe", "random"):
+        raise NewstagError(f"head_init: {cfg.head_init!r} is not one of probe, random")
     if cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)
     set_seed(cfg.seed)
@@ -234,6 +237,11 @@ def train(data: str, output: str, cfg: TrainConfig) -> int:
         dataloader_num_workers=cfg.dataloader_num_workers, disable_tqdm=False, save_only_model=False,
         ddp_find_unused_parameters=False,  # every weight takes part in every step (the BERT pooler is dropped)
     )
+    resume = cfg.resume == "auto" and any((out / "checkpoints").glob("checkpoint-*"))
+    probe = {}
+    if cfg.head_init == "probe" and not resume:  # a resumed run loads its heads from the checkpoint
+        probe = probe_init(model, tok["train"], tok["validation"] if has_val else None, tokenizer.pad_token_id or 0,
+                           cfg.eval_batch_size, use_bf16, pos_weight, stance_weight, cfg.probe_l2)
     trainer = make_trainer_class()(
         model=model, args=targs, train_dataset=tok["train"], eval_dataset=tok["validation"] if has_val else None,
         data_collator=WindowCollator(tokenizer.pad_token_id or 0), compute_metrics=compute_metrics,
@@ -241,7 +249,6 @@ def train(data: str, output: str, cfg: TrainConfig) -> int:
         pos_weight=pos_weight, stance_weight=stance_weight,
         loss_weights=(cfg.topic_loss_weight, cfg.stance_loss_weight), head_lr=cfg.head_learning_rate,
     )
-    resume = cfg.resume == "auto" and any((out / "checkpoints").glob("checkpoint-*"))
     if resume:
         print(f"newstag-train: resuming from the last checkpoint in {out / 'checkpoints'}", file=sys.stderr)
     result = trainer.train(resume_from_checkpoint=True if resume else None)
@@ -254,7 +261,7 @@ def train(data: str, output: str, cfg: TrainConfig) -> int:
     save_model_folder(out, trainer.model, tokenizer, tagger_config)
     calibration = calibrate_and_tune(out, ds["validation"], cfg) if has_val else {}
     metrics = evaluate_split(out, ds["test"], out, split_name="test") if len(ds["test"]) else {}
-    summary = {"train": result.metrics, "calibration": calibration, "test": metrics}
+    summary = {"train": result.metrics, "linear_probe": probe, "calibration": calibration, "test": metrics}
     (out / "train_metrics.json").write_text(json.dumps(summary, indent=2, default=float), encoding="utf-8")
     write_model_card(out)
     if os.environ.get("NEWSTAG_KEEP_CHECKPOINTS") != "1":

@@ -1,0 +1,176 @@
+"""Linear-probe start for the heads (LP-FT, Kumar et al. 2022, "Fine-Tuning can Distort Pretrained Features").
+
+A randomly initialised head spends the first epoch of fine-tuning sending large, noisy gradients into the
+pretrained encoder while it learns which features matter. Fitting the two heads first on the frozen encoder's
+features (one forward pass over the training split, then a convex fit that takes seconds) starts fine-tuning
+from a head that already scores well, so fewer epochs reach a given F1.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from contextlib import nullcontext
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from inference.windows import pad_batch
+
+
+def first_window_features(model, windows: list[list[int]], pad_id: int, batch_size: int, device: torch.device,
+                          bf16: bool) -> torch.Tensor:
+    """Mean-pooled encoder states of each article's first window (title and lead), fp32, in input order."""
+    order = np.argsort([len(w) for w in windows], kind="stable")  # similar lengths together: little padding
+    feats = torch.empty((len(windows), model.config.hidden_size), dtype=torch.float32)
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
+    was_training = model.training
+    model.eval()
+    start, done, shown = time.monotonic(), 0, 0.0
+    with torch.inference_mode(), autocast:
+        for i in range(0, len(order), batch_size):
+            idx = order[i:i + batch_size]
+            ids, mask = pad_batch([windows[j] for j in idx], pad_id, multiple_of=32)
+            feats[torch.as_tensor(idx)] = model.pool(ids.to(device), mask.to(device)).float().cpu()
+            done += len(idx)
+            if time.monotonic() - shown > 10 or done == len(order):
+                shown = time.monotonic()
+                print(f"newstag-train: linear probe: encoded {done}/{len(order)} articles "
+                      f"({shown - start:.0f} s)", file=sys.stderr, flush=True)
+    model.train(was_training)
+    return feats
+
+
+def head_loss(heads: dict[str, torch.Tensor], x: torch.Tensor, topic_y: torch.Tensor, stance_y: torch.Tensor,
+              sample_weight: torch.Tensor, pos_weight: torch.Tensor | None,
+              stance_weight: torch.Tensor | None) -> torch.Tensor:
+    """The training loss of linear heads on features ``x``: mean topic BCE plus stance cross-entropy, weighted."""
+    t = F.binary_cross_entropy_with_logits(x @ heads["topic_weight"].T + heads["topic_bias"], topic_y,
+                                           pos_weight=pos_weight, reduction="none").mean(1)
+    s = torch.zeros_like(t)
+    if heads["stance_weight"].shape[0] > 1:
+        s = F.cross_entropy(x @ heads["stance_weight"].T + heads["stance_bias"], stance_y, weight=stance_weight,
+                            reduction="none")
+    w = sample_weight / sample_weight.sum().clamp(min=1e-6)
+    return ((t + s) * w).sum()
+
+
+def fit_linear_heads(x: torch.Tensor, topic_y: torch.Tensor, stance_y: torch.Tensor, n_stances: int,
+                     sample_weight: torch.Tensor, pos_weight: torch.Tensor | None, stance_weight: torch.Tensor | None,
+                     l2: float, start: dict[str, torch.Tensor] | None = None,
+                     max_iter: int = 200) -> dict[str, torch.Tensor]:
+    """Weighted logistic regression for the topics and softmax regression for the stance, with an L2 penalty.
+
+    Same losses as training (:func:`head_loss`), fitted full-batch with L-BFGS on standardised features
+    (``z = (x - mean) / std``).
+
+    Args:
+        l2: penalty on the squared weights over standardised features, per topic / stance class; with the mean
+            loss over n articles it matches scikit-learn's ``C = 1 / (2 n l2)``.
+        start: standardised-space heads to start from (the previous fit of a path of penalties).
+
+    Returns:
+        Heads over standardised features plus ``mean`` and ``std``; :func:`raw_heads` folds them into weights
+        over raw features.
+    """
+    mean, std = x.mean(0), x.std(0).clamp(min=1e-6)
+    z = (x - mean) / std
+    n_topics = topic_y.shape[1]
+    if start is None:
+        prior = topic_y.mean(0).clamp(1e-4, 1 - 1e-4)
+        start = {"topic_weight": torch.zeros((n_topics, z.shape[1])),
+                 "topic_bias": torch.log(prior / (1 - prior)),  # start at the label prior
+                 "stance_weight": torch.zeros((n_stances, z.shape[1])), "stance_bias": torch.zeros(n_stances)}
+    heads = {k: start[k].detach().clone().requires_grad_(True)
+             for k in ("topic_weight", "topic_bias", "stance_weight", "stance_bias")}
+    opt = torch.optim.LBFGS(list(heads.values()), lr=1.0, max_iter=max_iter, history_size=20,
+                            line_search_fn="strong_wolfe", tolerance_grad=1e-6)
+
+    def closure():
+        opt.zero_grad()
+        loss = head_loss(heads, z, topic_y, stance_y, sample_weight, pos_weight, stance_weight) + l2 * (
+            heads["topic_weight"].pow(2).sum() / n_topics + heads["stance_weight"].pow(2).sum() / n_stances)
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return {k: v.detach() for k, v in heads.items()} | {"mean": mean, "std": std}
+
+
+def raw_heads(heads: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Fold the standardisation into the heads: ``z @ W.T + b == x @ (W / std).T + (b - W @ (mean / std))``."""
+    mean, std = heads["mean"], heads["std"]
+    return {"topic_weight": heads["topic_weight"] / std,
+            "topic_bias": heads["topic_bias"] - heads["topic_weight"] @ (mean / std),
+            "stance_weight": heads["stance_weight"] / std,
+            "stance_bias": heads["stance_bias"] - heads["stance_weight"] @ (mean / std)}
+
+
+L2_PATH = (1.0, 3e-1, 1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4)
+
+
+def _targets(split):
+    n = len(split["windows"])
+    return (torch.tensor(split["topic_labels"], dtype=torch.float32).reshape(n, -1),
+            torch.tensor(split["stance_labels"], dtype=torch.long),
+            torch.tensor(split["sample_weight"], dtype=torch.float32))
+
+
+def probe_init(model, train, validation, pad_id: int, batch_size: int, bf16: bool, pos_weight, stance_weight,
+               l2: float) -> dict:
+    """Fit the model's heads on its frozen encoder's features of the training split, in place.
+
+    With a validation split the penalty is chosen on it: the heads are fitted along ``L2_PATH`` (strong to weak,
+    each fit starting from the last) and the one with the lowest validation loss is kept. An over-confident
+    probe (a weak penalty on a small, separable training split) would start fine-tuning from huge losses.
+
+    Args:
+        train, validation: tokenized splits (``windows``, ``topic_labels``, ``stance_labels``, ``sample_weight``);
+            ``validation`` may be None or empty.
+        l2: the penalty used without a validation split.
+
+    Returns:
+        What was done, for the log and ``train_metrics.json``: articles, seconds, the penalty, validation loss
+        and topic micro-F1 at 0.5 of the probe.
+    """
+    began = time.monotonic()
+    device = next(model.parameters()).device
+    if torch.cuda.is_available() and device.type == "cpu":
+        import os
+
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+        model.to(device)
+    x = first_window_features(model, [ws[0] for ws in train["windows"]], pad_id, batch_size, device, bf16)
+    topic_y, stance_y, weight = _targets(train)
+    n_stances = model.stance_head.out_features
+    info = {"articles": len(x)}
+    if validation is not None and len(validation):
+        xv = first_window_features(model, [ws[0] for ws in validation["windows"]], pad_id, batch_size, device, bf16)
+        tv, sv, wv = _targets(validation)
+        best, fit = None, None
+        for penalty in L2_PATH:
+            fit = fit_linear_heads(x, topic_y, stance_y, n_stances, weight, pos_weight, stance_weight, penalty, fit)
+            heads = raw_heads(fit)
+            loss = float(head_loss(heads, xv, tv, sv, wv, pos_weight, stance_weight))
+            if best is None or loss < best[0]:
+                best = (loss, penalty, heads)
+        loss, l2, heads = best
+        pred = (xv @ heads["topic_weight"].T + heads["topic_bias"] >= 0).float()
+        tp = float((pred * (tv >= 0.5)).sum())
+        info |= {"l2": l2, "validation_loss": round(loss, 4),
+                 "validation_topic_micro_f1": round(2 * tp / max(float(pred.sum() + (tv >= 0.5).sum()), 1.0), 4)}
+    else:
+        heads = raw_heads(fit_linear_heads(x, topic_y, stance_y, n_stances, weight, pos_weight, stance_weight, l2))
+        info |= {"l2": l2}
+    with torch.no_grad():
+        for name in ("topic", "stance"):
+            head = getattr(model, f"{name}_head")
+            head.weight.copy_(heads[f"{name}_weight"])
+            head.bias.copy_(heads[f"{name}_bias"])
+    info["seconds"] = round(time.monotonic() - began, 1)
+    scored = (f", validation loss {info['validation_loss']}, validation topic micro-F1 "
+              f"{info['validation_topic_micro_f1']:.3f}") if "validation_loss" in info else ""
+    print(f"newstag-train: linear probe fitted on {len(x)} articles in {info['seconds']} s (L2 {l2:g}{scored}); "
+          "fine-tuning starts from it", file=sys.stderr)
+    return info
