@@ -150,12 +150,14 @@ class TrainRun:
     log_history: list  # Trainer log lines (per-epoch validation scores), when checkpoints were kept
 
 
-def train(data: Path, out: Path, args: argparse.Namespace, keep_log: bool = False, **fixed) -> TrainRun:
+def train(data: Path, out: Path, args: argparse.Namespace, keep_log: bool = False, callbacks: Sequence = (),
+          **fixed) -> TrainRun:
     """Time ``newstag-train --data DATA -o OUT --config CONFIG --key value ...`` via ``training.train.main``.
 
     Args:
         fixed: the benchmark's settings (``stance_loss_weight=0``); the size flags of ``args`` override them.
         keep_log: keep the checkpoints' ``trainer_state.json`` to read the per-epoch validation scores.
+        callbacks: ``TrainerCallback`` objects added to newstag's Trainer.
     """
     from training.train import main as train_main
 
@@ -166,7 +168,7 @@ def train(data: Path, out: Path, args: argparse.Namespace, keep_log: bool = Fals
     os.environ["NEWSTAG_KEEP_CHECKPOINTS"] = "1" if keep_log else "0"
     try:
         start = time.perf_counter()
-        rc = train_main(argv)
+        rc = train_main(argv, callbacks=callbacks)
         seconds = time.perf_counter() - start
     finally:
         if previous is None:

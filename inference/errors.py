@@ -15,9 +15,9 @@ def cli_errors(prog: str):
 
     def wrap(main):
         @functools.wraps(main)
-        def run(argv=None):
+        def run(argv=None, **kwargs):
             try:
-                return main(argv)
+                return main(argv, **kwargs)
             except NewstagError as err:
                 print(f"{prog}: error: {err}", file=sys.stderr)
                 return 2

@@ -17,6 +17,7 @@ import datetime
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -191,14 +192,18 @@ def compute_metrics(eval_pred) -> dict:
 
 
 @cli_errors("newstag-train")
-def main(argv=None) -> int:
+def main(argv=None, callbacks: Sequence = ()) -> int:
     args, rest = parse_args(argv)
     cfg = load_config(args.config, rest)
-    return train(args.data, args.output, cfg)
+    return train(args.data, args.output, cfg, callbacks)
 
 
-def train(data: str, output: str, cfg: TrainConfig) -> int:
-    """Fine-tune, calibrate, evaluate and save; returns 0. See the module docstring."""
+def train(data: str, output: str, cfg: TrainConfig, callbacks: Sequence = ()) -> int:
+    """Fine-tune, calibrate, evaluate and save; returns 0. See the module docstring.
+
+    Args:
+        callbacks: extra ``transformers.TrainerCallback`` objects (benchmarks time epochs with one).
+    """
     from transformers import AutoTokenizer, EarlyStoppingCallback, TrainingArguments, set_seed
 
     from .evaluate import calibrate_and_tune, evaluate_split
@@ -245,7 +250,8 @@ def train(data: str, output: str, cfg: TrainConfig) -> int:
     trainer = make_trainer_class()(
         model=model, args=targs, train_dataset=tok["train"], eval_dataset=tok["validation"] if has_val else None,
         data_collator=WindowCollator(tokenizer.pad_token_id or 0), compute_metrics=compute_metrics,
-        callbacks=[EarlyStoppingCallback(cfg.early_stopping_patience)] if has_val and cfg.early_stopping_patience else [],
+        callbacks=[*([EarlyStoppingCallback(cfg.early_stopping_patience)] if has_val and cfg.early_stopping_patience
+                     else []), *callbacks],
         pos_weight=pos_weight, stance_weight=stance_weight,
         loss_weights=(cfg.topic_loss_weight, cfg.stance_loss_weight), head_lr=cfg.head_learning_rate,
     )
