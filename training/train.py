@@ -307,6 +307,12 @@ def write_model_card(out: Path) -> None:
     """The model folder's README: base model, data, config, metrics, thresholds, intended use and limits."""
     cfg = json.loads((out / "tagger.json").read_text(encoding="utf-8"))
     metrics = json.loads((out / "metrics.json").read_text()) if (out / "metrics.json").is_file() else {}
+    summary = json.loads((out / "train_metrics.json").read_text()) if (out / "train_metrics.json").is_file() else {}
+    probe = summary.get("linear_probe") or {}
+    start = "random heads" if not probe else (
+        f"heads fitted first as a linear probe on the frozen encoder ({probe['articles']} articles, L2 {probe['l2']:g}"
+        + (f", validation topic micro-F1 {probe['validation_topic_micro_f1']:.3f}" if "validation_topic_micro_f1"
+           in probe else "") + ")")
     lines = [
         f"# {cfg['model_name']} (newstag tagger v{cfg['model_version']})", "",
         "Tags news articles with topics (multi-label) and a stance toward the main development reported.", "",
@@ -319,7 +325,7 @@ def write_model_card(out: Path) -> None:
         "stance logits by mean over an article's windows.",
         f"- Temperatures: topic {cfg['temperature']['topic']:.3f}, stance {cfg['temperature']['stance']:.3f}.",
         f"- Trained on `{cfg['data']}` (fingerprint `{cfg['data_fingerprint']}`) in {cfg.get('train_runtime_s', 0)} s, "
-        f"bf16 {cfg.get('bf16')}.", "",
+        f"bf16 {cfg.get('bf16')}; fine-tuning started from {start}.", "",
         "## Thresholds", "", "| topic | threshold |", "|---|---|",
         *[f"| {t} | {v:.3f} |" for t, v in cfg["thresholds"].items()], "",
     ]

@@ -110,6 +110,7 @@ def test_probe_init_without_validation_uses_the_configured_penalty(tiny_base):
 def test_training_records_the_probe(trained_model):
     probe = json.loads((trained_model / "train_metrics.json").read_text())["linear_probe"]
     assert probe["l2"] in L2_PATH and probe["articles"] > 0 and probe["seconds"] >= 0
+    assert f"linear probe on the frozen encoder ({probe['articles']} articles" in (trained_model / "README.md").read_text()
 
 
 def test_unknown_head_init_is_one_error_line(sample_dataset, tmp_path, capsys):
