@@ -44,8 +44,11 @@ def first_window_features(model, windows: list[list[int]], pad_id: int, batch_si
 
 def head_loss(heads: dict[str, torch.Tensor], x: torch.Tensor, topic_y: torch.Tensor, stance_y: torch.Tensor,
               sample_weight: torch.Tensor, pos_weight: torch.Tensor | None,
-              stance_weight: torch.Tensor | None) -> torch.Tensor:
-    """The training loss of linear heads on features ``x``: mean topic BCE plus stance cross-entropy, weighted."""
+              stance_weight: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The training losses of linear heads on features ``x``: (mean topic BCE, stance cross-entropy), weighted.
+
+    The two heads share no parameter, so each loss depends on its own head only.
+    """
     t = F.binary_cross_entropy_with_logits(x @ heads["topic_weight"].T + heads["topic_bias"], topic_y,
                                            pos_weight=pos_weight, reduction="none").mean(1)
     s = torch.zeros_like(t)
@@ -53,7 +56,7 @@ def head_loss(heads: dict[str, torch.Tensor], x: torch.Tensor, topic_y: torch.Te
         s = F.cross_entropy(x @ heads["stance_weight"].T + heads["stance_bias"], stance_y, weight=stance_weight,
                             reduction="none")
     w = sample_weight / sample_weight.sum().clamp(min=1e-6)
-    return ((t + s) * w).sum()
+    return (t * w).sum(), (s * w).sum()
 
 
 def fit_linear_heads(x: torch.Tensor, topic_y: torch.Tensor, stance_y: torch.Tensor, n_stances: int,
@@ -89,7 +92,7 @@ def fit_linear_heads(x: torch.Tensor, topic_y: torch.Tensor, stance_y: torch.Ten
 
     def closure():
         opt.zero_grad()
-        loss = head_loss(heads, z, topic_y, stance_y, sample_weight, pos_weight, stance_weight) + l2 * (
+        loss = sum(head_loss(heads, z, topic_y, stance_y, sample_weight, pos_weight, stance_weight)) + l2 * (
             heads["topic_weight"].pow(2).sum() / n_topics + heads["stance_weight"].pow(2).sum() / n_stances)
         loss.backward()
         return loss
@@ -122,7 +125,7 @@ def probe_init(model, train, validation, pad_id: int, batch_size: int, bf16: boo
     """Fit the model's heads on its frozen encoder's features of the training split, in place.
 
     With a validation split the penalty is chosen on it: the heads are fitted along ``L2_PATH`` (strong to weak,
-    each fit starting from the last) and the one with the lowest validation loss is kept. An over-confident
+    each fit starting from the last) and each head keeps the fit with its lowest validation loss. An over-confident
     probe (a weak penalty on a small, separable training split) would start fine-tuning from huge losses.
 
     Args:
@@ -131,8 +134,8 @@ def probe_init(model, train, validation, pad_id: int, batch_size: int, bf16: boo
         l2: the penalty used without a validation split.
 
     Returns:
-        What was done, for the log and ``train_metrics.json``: articles, seconds, the penalty, validation loss
-        and topic micro-F1 at 0.5 of the probe.
+        What was done, for the log and ``train_metrics.json``: articles, seconds, the penalty of each head,
+        and on validation each head's loss, the topic micro-F1 at 0.5 and the stance accuracy of the probe.
     """
     began = time.monotonic()
     device = next(model.parameters()).device
@@ -148,20 +151,26 @@ def probe_init(model, train, validation, pad_id: int, batch_size: int, bf16: boo
     if validation is not None and len(validation):
         xv = first_window_features(model, [ws[0] for ws in validation["windows"]], pad_id, batch_size, device, bf16)
         tv, sv, wv = _targets(validation)
-        best, fit = None, None
+        best: dict[str, tuple] = {}
+        fit = None
         for penalty in L2_PATH:
             fit = fit_linear_heads(x, topic_y, stance_y, n_stances, weight, pos_weight, stance_weight, penalty, fit)
             heads = raw_heads(fit)
-            loss = float(head_loss(heads, xv, tv, sv, wv, pos_weight, stance_weight))
-            if best is None or loss < best[0]:
-                best = (loss, penalty, heads)
-        loss, l2, heads = best
+            losses = head_loss(heads, xv, tv, sv, wv, pos_weight, stance_weight)
+            for name, loss in zip(("topic", "stance"), losses):  # each head keeps its own best penalty
+                if name not in best or float(loss) < best[name][0]:
+                    best[name] = (float(loss), penalty, heads[f"{name}_weight"], heads[f"{name}_bias"])
+        heads = {f"{name}_{part}": best[name][k] for name in best for part, k in (("weight", 2), ("bias", 3))}
         pred = (xv @ heads["topic_weight"].T + heads["topic_bias"] >= 0).float()
         tp = float((pred * (tv >= 0.5)).sum())
-        info |= {"l2": l2, "validation_loss": round(loss, 4),
-                 "validation_topic_micro_f1": round(2 * tp / max(float(pred.sum() + (tv >= 0.5).sum()), 1.0), 4)}
+        stance_acc = float(((xv @ heads["stance_weight"].T + heads["stance_bias"]).argmax(1) == sv).float().mean())
+        l2 = {name: best[name][1] for name in best}
+        info |= {"l2": l2, "validation_loss": {name: round(best[name][0], 4) for name in best},
+                 "validation_topic_micro_f1": round(2 * tp / max(float(pred.sum() + (tv >= 0.5).sum()), 1.0), 4),
+                 "validation_stance_accuracy": round(stance_acc, 4)}
     else:
         heads = raw_heads(fit_linear_heads(x, topic_y, stance_y, n_stances, weight, pos_weight, stance_weight, l2))
+        l2 = {"topic": l2, "stance": l2}
         info |= {"l2": l2}
     with torch.no_grad():
         for name in ("topic", "stance"):
@@ -169,8 +178,8 @@ def probe_init(model, train, validation, pad_id: int, batch_size: int, bf16: boo
             head.weight.copy_(heads[f"{name}_weight"])
             head.bias.copy_(heads[f"{name}_bias"])
     info["seconds"] = round(time.monotonic() - began, 1)
-    scored = (f", validation loss {info['validation_loss']}, validation topic micro-F1 "
-              f"{info['validation_topic_micro_f1']:.3f}") if "validation_loss" in info else ""
-    print(f"newstag-train: linear probe fitted on {len(x)} articles in {info['seconds']} s (L2 {l2:g}{scored}); "
-          "fine-tuning starts from it", file=sys.stderr)
+    scored = (f"; validation topic micro-F1 {info['validation_topic_micro_f1']:.3f}, stance accuracy "
+              f"{info['validation_stance_accuracy']:.3f}") if "validation_loss" in info else ""
+    print(f"newstag-train: linear probe fitted on {len(x)} articles in {info['seconds']} s (L2 topic "
+          f"{l2['topic']:g}, stance {l2['stance']:g}{scored}); fine-tuning starts from it", file=sys.stderr)
     return info

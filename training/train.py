@@ -310,7 +310,8 @@ def write_model_card(out: Path) -> None:
     summary = json.loads((out / "train_metrics.json").read_text()) if (out / "train_metrics.json").is_file() else {}
     probe = summary.get("linear_probe") or {}
     start = "random heads" if not probe else (
-        f"heads fitted first as a linear probe on the frozen encoder ({probe['articles']} articles, L2 {probe['l2']:g}"
+        f"heads fitted first as a linear probe on the frozen encoder ({probe['articles']} articles, L2 topic "
+        f"{probe['l2']['topic']:g}, stance {probe['l2']['stance']:g}"
         + (f", validation topic micro-F1 {probe['validation_topic_micro_f1']:.3f}" if "validation_topic_micro_f1"
            in probe else "") + ")")
     lines = [

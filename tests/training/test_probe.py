@@ -80,36 +80,39 @@ def _model(tiny_base):
     return TaggerModel(load_encoder(str(tiny_base)), 3, 2)
 
 
-def test_probe_init_keeps_the_penalty_with_the_lowest_validation_loss(tiny_base):
+def test_probe_init_keeps_for_each_head_the_penalty_with_the_lowest_validation_loss(tiny_base):
     train, val = _splits(tiny_base, 30, 12)
     model = _model(tiny_base)
     info = probe_init(model, train, val, 0, 8, False, None, None, l2=1.0)
-    assert info["l2"] in L2_PATH and info["articles"] == 30
+    assert set(info["l2"].values()) <= set(L2_PATH) and info["articles"] == 30
     xv = first_window_features(model, [w[0] for w in val["windows"]], 0, 8, torch.device("cpu"), False)
     tv = torch.tensor(val["topic_labels"])
     sv, wv = torch.tensor(val["stance_labels"]), torch.ones(len(tv))
     with torch.no_grad():
         kept = {"topic_weight": model.topic_head.weight, "topic_bias": model.topic_head.bias,
                 "stance_weight": model.stance_head.weight, "stance_bias": model.stance_head.bias}
-        assert float(head_loss(kept, xv, tv, sv, wv, None, None)) == pytest.approx(info["validation_loss"], abs=1e-3)
+        kept_losses = [float(v) for v in head_loss(kept, xv, tv, sv, wv, None, None)]
+    assert kept_losses == pytest.approx([info["validation_loss"]["topic"], info["validation_loss"]["stance"]],
+                                        abs=1e-3)
     x = first_window_features(model, [w[0] for w in train["windows"]], 0, 8, torch.device("cpu"), False)
     y, s = torch.tensor(train["topic_labels"]), torch.tensor(train["stance_labels"])
-    for l2 in L2_PATH:  # no other penalty of the path does better on validation
+    for l2 in L2_PATH:  # no other penalty of the path does better on validation, for either head
         other = raw_heads(fit_linear_heads(x, y, s, 2, torch.ones(len(y)), None, None, l2))
-        assert float(head_loss(other, xv, tv, sv, wv, None, None)) >= info["validation_loss"] - 1e-3
-    # the words decide the topic: the probe separates them
-    assert info["validation_topic_micro_f1"] == 1.0
+        topic_loss, stance_loss = (float(v) for v in head_loss(other, xv, tv, sv, wv, None, None))
+        assert topic_loss >= kept_losses[0] - 1e-3 and stance_loss >= kept_losses[1] - 1e-3
+    # the words decide the topic and the stance: the probe separates them
+    assert info["validation_topic_micro_f1"] == 1.0 and info["validation_stance_accuracy"] == 1.0
 
 
 def test_probe_init_without_validation_uses_the_configured_penalty(tiny_base):
     train, _ = _splits(tiny_base, 30, 0)
     info = probe_init(_model(tiny_base), train, None, 0, 8, False, None, None, l2=0.05)
-    assert info["l2"] == 0.05 and "validation_loss" not in info
+    assert info["l2"] == {"topic": 0.05, "stance": 0.05} and "validation_loss" not in info
 
 
 def test_training_records_the_probe(trained_model):
     probe = json.loads((trained_model / "train_metrics.json").read_text())["linear_probe"]
-    assert probe["l2"] in L2_PATH and probe["articles"] > 0 and probe["seconds"] >= 0
+    assert set(probe["l2"].values()) <= set(L2_PATH) and probe["articles"] > 0 and probe["seconds"] >= 0
     assert f"linear probe on the frozen encoder ({probe['articles']} articles" in (trained_model / "README.md").read_text()
 
 
