@@ -109,9 +109,8 @@ class EpochClock(TrainerCallback):
     checkpoint saving is left out.
     """
 
-    def __init__(self, offset: float = 0.0):
+    def __init__(self):
         self.points: list[dict] = []
-        self.offset = offset  # seconds of training work done before Trainer.train (newstag's linear probe)
         self.start = self.mark = 0.0
         self.paused = 0.0
 
@@ -121,7 +120,7 @@ class EpochClock(TrainerCallback):
     def on_epoch_end(self, args, state, control, **kwargs):
         self.mark = time.perf_counter()
         self.points.append({"epoch": round(state.epoch, 3),
-                            "train_s": round(self.mark - self.start - self.paused + self.offset, 1), "f1": None})
+                            "train_s": round(self.mark - self.start - self.paused, 1), "f1": None})
 
     def _pause(self):
         now = time.perf_counter()

@@ -253,4 +253,5 @@ def settings(cfg) -> dict:
     """The training settings that shape a figure, for the record."""
     return {"epochs": cfg.epochs, "learning_rate": cfg.learning_rate, "head_learning_rate": cfg.head_learning_rate,
             "batch_size": cfg.batch_size, "max_length": cfg.max_length, "max_windows": cfg.max_windows,
-            "topic_pos_weight": cfg.topic_pos_weight, "head_init": getattr(cfg, "head_init", "random"), "bf16": cfg.bf16, "max_steps": cfg.max_steps, "seed": cfg.seed}
+            "topic_pos_weight": cfg.topic_pos_weight, "head_init": cfg.head_init, "bf16": cfg.bf16,
+            "max_steps": cfg.max_steps, "seed": cfg.seed}

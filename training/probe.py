@@ -8,6 +8,7 @@ from a head that already scores well, so fewer epochs reach a given F1.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from contextlib import nullcontext
@@ -15,6 +16,7 @@ from contextlib import nullcontext
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.metrics import f1_score
 
 from inference.windows import pad_batch
 
@@ -140,8 +142,6 @@ def probe_init(model, train, validation, pad_id: int, batch_size: int, bf16: boo
     began = time.monotonic()
     device = next(model.parameters()).device
     if torch.cuda.is_available() and device.type == "cpu":
-        import os
-
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
         model.to(device)
     x = first_window_features(model, [ws[0] for ws in train["windows"]], pad_id, batch_size, device, bf16)
@@ -151,7 +151,7 @@ def probe_init(model, train, validation, pad_id: int, batch_size: int, bf16: boo
     if validation is not None and len(validation):
         xv = first_window_features(model, [ws[0] for ws in validation["windows"]], pad_id, batch_size, device, bf16)
         tv, sv, wv = _targets(validation)
-        best: dict[str, tuple] = {}
+        best: dict[str, tuple] = {}  # head -> (validation loss, penalty, its weight and bias)
         fit = None
         for penalty in L2_PATH:
             fit = fit_linear_heads(x, topic_y, stance_y, n_stances, weight, pos_weight, stance_weight, penalty, fit)
@@ -159,14 +159,14 @@ def probe_init(model, train, validation, pad_id: int, batch_size: int, bf16: boo
             losses = head_loss(heads, xv, tv, sv, wv, pos_weight, stance_weight)
             for name, loss in zip(("topic", "stance"), losses):  # each head keeps its own best penalty
                 if name not in best or float(loss) < best[name][0]:
-                    best[name] = (float(loss), penalty, heads[f"{name}_weight"], heads[f"{name}_bias"])
-        heads = {f"{name}_{part}": best[name][k] for name in best for part, k in (("weight", 2), ("bias", 3))}
-        pred = (xv @ heads["topic_weight"].T + heads["topic_bias"] >= 0).float()
-        tp = float((pred * (tv >= 0.5)).sum())
+                    best[name] = (float(loss), penalty, {k: heads[k] for k in (f"{name}_weight", f"{name}_bias")})
+        heads = best["topic"][2] | best["stance"][2]
+        pred = (xv @ heads["topic_weight"].T + heads["topic_bias"] >= 0).int().numpy()
         stance_acc = float(((xv @ heads["stance_weight"].T + heads["stance_bias"]).argmax(1) == sv).float().mean())
         l2 = {name: best[name][1] for name in best}
         info |= {"l2": l2, "validation_loss": {name: round(best[name][0], 4) for name in best},
-                 "validation_topic_micro_f1": round(2 * tp / max(float(pred.sum() + (tv >= 0.5).sum()), 1.0), 4),
+                 "validation_topic_micro_f1": round(float(f1_score((tv >= 0.5).int().numpy(), pred, average="micro",
+                                                                   zero_division=0)), 4),
                  "validation_stance_accuracy": round(stance_acc, 4)}
     else:
         heads = raw_heads(fit_linear_heads(x, topic_y, stance_y, n_stances, weight, pos_weight, stance_weight, l2))

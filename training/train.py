@@ -309,12 +309,15 @@ def write_model_card(out: Path) -> None:
     metrics = json.loads((out / "metrics.json").read_text()) if (out / "metrics.json").is_file() else {}
     summary = json.loads((out / "train_metrics.json").read_text()) if (out / "train_metrics.json").is_file() else {}
     probe = summary.get("linear_probe") or {}
-    start = ("random heads" if cfg["train_config"].get("head_init") == "random" else
-             "heads fitted as a linear probe at the start of the run this one resumed") if not probe else (
-        f"heads fitted first as a linear probe on the frozen encoder ({probe['articles']} articles, L2 topic "
-        f"{probe['l2']['topic']:g}, stance {probe['l2']['stance']:g}"
-        + (f", validation topic micro-F1 {probe['validation_topic_micro_f1']:.3f}" if "validation_topic_micro_f1"
-           in probe else "") + ")")
+    if probe:
+        scored = (f", validation topic micro-F1 {probe['validation_topic_micro_f1']:.3f}"
+                  if "validation_topic_micro_f1" in probe else "")
+        start = (f"heads fitted first as a linear probe on the frozen encoder ({probe['articles']} articles, L2 "
+                 f"topic {probe['l2']['topic']:g}, stance {probe['l2']['stance']:g}{scored})")
+    elif cfg["train_config"].get("head_init") == "random":
+        start = "random heads"
+    else:
+        start = "heads fitted as a linear probe at the start of the run this one resumed"
     lines = [
         f"# {cfg['model_name']} (newstag tagger v{cfg['model_version']})", "",
         "Tags news articles with topics (multi-label) and a stance toward the main development reported.", "",
