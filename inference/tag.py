@@ -19,7 +19,7 @@ import hashlib
 import json
 import sys
 import time
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 
 from .boilerplate import BoilerplateCounter, story_group, strip_repeated
@@ -93,14 +93,24 @@ def _trim_partial_line(out: Path) -> None:
             out.write_bytes(data[: data.rfind(b"\n") + 1])
 
 
-def _learn_boilerplate(inputs: list[str], columns, sample: int) -> BoilerplateCounter | None:
-    """Count the sentences of the first ``sample`` articles of the inputs (copies of one story, by title, once)."""
+def _learn_boilerplate(stream, sample: int) -> tuple[BoilerplateCounter | None, list]:
+    """Count the sentences of the stream's first ``sample`` articles (copies of one story, by title, once).
+
+    Returns:
+        (the counter, or None when ``sample`` is 0; the items read from the stream, to be tagged before the rest),
+        so the inputs are read once.
+    """
     if sample <= 0:
-        return None
-    counter = BoilerplateCounter()
-    for k, rec in enumerate(islice((r for r in read_inputs(inputs, columns) if isinstance(r, Record)), sample)):
-        counter.add(rec.text, story_group(rec.title, k))
-    return counter
+        return None, []
+    counter, head, k = BoilerplateCounter(), [], 0
+    for item in stream:
+        head.append(item)
+        if isinstance(item, Record):
+            counter.add(item.text, story_group(item.title, k))
+            k += 1
+            if k >= sample:
+                break
+    return counter, head
 
 
 def _seen_lines(path: Path) -> set[str]:
@@ -181,8 +191,9 @@ def main(argv=None) -> int:
             errf.write(line + "\n")
 
     started = time.time()
-    counter = _learn_boilerplate(args.inputs, columns, args.boilerplate_sample)
     stream = read_inputs(args.inputs, columns)
+    counter, head = _learn_boilerplate(stream, args.boilerplate_sample)
+    stream = chain(head, stream)
     with out.open("a", encoding="utf-8", newline="") as f, errors_path.open("a", encoding="utf-8") as errf, \
             tqdm(desc="tagging", unit=" articles", file=sys.stderr) as bar:
         writer = csv.DictWriter(f, CSV_FIELDS, extrasaction="ignore") if is_csv else None

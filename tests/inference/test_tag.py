@@ -5,6 +5,7 @@ import shutil
 
 from conftest import SAMPLE
 
+from inference.readers import read_inputs
 from inference.tag import main
 
 FEED = str(SAMPLE / "feeds" / "wire_feed.jsonl")
@@ -141,6 +142,28 @@ def test_boilerplate_of_the_inputs_is_learned_and_stripped(tmp_path, trained_mod
     seen.clear()
     assert main([feed, "--model", str(trained_model), "-o", str(tmp_path / "b.jsonl"), "--boilerplate-sample", "0"]) == 0
     assert len(seen) == 4 and all("Harbour Courier" in t for t in seen)
+
+
+def test_inputs_are_read_once_with_boilerplate_learning(tmp_path, trained_model, monkeypatch):
+    """The boilerplate sample is taken from the tagging stream itself: each record is read once, tagged once."""
+    import inference.tag as tag
+
+    feed = _pasted_feed(tmp_path / "feed.jsonl")
+    seen = _texts_seen(monkeypatch)
+    yielded = []
+
+    def counting(*args, **kwargs):
+        for item in read_inputs(*args, **kwargs):
+            yielded.append(item)
+            yield item
+
+    monkeypatch.setattr(tag, "read_inputs", counting)
+    for sample in ("2", "2000"):  # a sample shorter than the inputs, and one longer
+        yielded.clear(), seen.clear()
+        out = tmp_path / f"s{sample}.jsonl"
+        assert main([feed, "--model", str(trained_model), "-o", str(out), "--boilerplate-sample", sample]) == 0
+        assert len(yielded) == 4 and len(seen) == 4
+        assert len({json.loads(line)["id"] for line in out.read_text().splitlines()}) == 4
 
 
 def test_int8_and_bf16_together_are_refused(tmp_path, trained_model, capsys):
