@@ -36,6 +36,8 @@ class TrainConfig:
                                  "pass over the training split), then fine-tune; random")
     probe_l2: float = _f(3e-4, "L2 penalty of the linear probe (per topic, standardised features) when there is no "
                                     "validation split to choose it on")
+    probe_max_articles: int = _f(20000, "fit the linear probe on a seeded random sample of at most this many articles "
+                                        "per split; 0: all")
     topic_loss_weight: float = _f(1.0, "weight of the topic loss in the sum")
     stance_loss_weight: float = _f(1.0, "weight of the stance loss in the sum")
     topic_pos_weight: str = _f("auto", "auto: per-topic positive weight from label frequencies (capped); none")

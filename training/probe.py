@@ -122,8 +122,18 @@ def _targets(split):
             torch.tensor(split["sample_weight"], dtype=torch.float32))
 
 
+def _subsample(split, limit: int, seed: int):
+    """A seeded random ``limit`` articles of a split (a ``datasets.Dataset`` or a dict of columns); all when it is smaller."""
+    if split is None or limit <= 0 or len(split["windows"]) <= limit:
+        return split
+    idx = np.sort(np.random.default_rng(seed).choice(len(split["windows"]), limit, replace=False))
+    if hasattr(split, "select"):
+        return split.select(idx)
+    return {k: [v[i] for i in idx] for k, v in split.items()}
+
+
 def probe_init(model, train, validation, pad_id: int, batch_size: int, bf16: bool, pos_weight, stance_weight,
-               l2: float) -> dict:
+               l2: float, max_articles: int = 0, seed: int = 0) -> dict:
     """Fit the model's heads on its frozen encoder's features of the training split, in place.
 
     With a validation split the penalty is chosen on it: the heads are fitted along ``L2_PATH`` (strong to weak,
@@ -134,9 +144,12 @@ def probe_init(model, train, validation, pad_id: int, batch_size: int, bf16: boo
         train, validation: tokenized splits (``windows``, ``topic_labels``, ``stance_labels``, ``sample_weight``);
             ``validation`` may be None or empty.
         l2: the penalty used without a validation split.
+        max_articles: fit on a seeded random sample of at most this many articles of each split (0: all); a
+            warm start does not need millions, and the features of a sample fit in memory (n x hidden floats).
 
     Returns:
-        What was done, for the log and ``train_metrics.json``: articles, seconds, the penalty of each head,
+        What was done, for the log and ``train_metrics.json``: articles (and ``of_articles`` when sampled),
+        seconds, the penalty of each head,
         and on validation each head's loss, the topic micro-F1 at 0.5 and the stance accuracy of the probe.
     """
     began = time.monotonic()
@@ -144,10 +157,12 @@ def probe_init(model, train, validation, pad_id: int, batch_size: int, bf16: boo
     if torch.cuda.is_available() and device.type == "cpu":
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
         model.to(device)
+    n_train = len(train["windows"])
+    train, validation = _subsample(train, max_articles, seed), _subsample(validation, max_articles, seed + 1)
     x = first_window_features(model, [ws[0] for ws in train["windows"]], pad_id, batch_size, device, bf16)
     topic_y, stance_y, weight = _targets(train)
     n_stances = model.stance_head.out_features
-    info = {"articles": len(x)}
+    info = {"articles": len(x)} | ({"of_articles": n_train} if len(x) < n_train else {})
     if validation is not None and len(validation):
         xv = first_window_features(model, [ws[0] for ws in validation["windows"]], pad_id, batch_size, device, bf16)
         tv, sv, wv = _targets(validation)
@@ -180,6 +195,7 @@ def probe_init(model, train, validation, pad_id: int, batch_size: int, bf16: boo
     info["seconds"] = round(time.monotonic() - began, 1)
     scored = (f"; validation topic micro-F1 {info['validation_topic_micro_f1']:.3f}, stance accuracy "
               f"{info['validation_stance_accuracy']:.3f}") if "validation_loss" in info else ""
-    print(f"newstag-train: linear probe fitted on {len(x)} articles in {info['seconds']} s (L2 topic "
+    sampled = f" (a random sample of {n_train})" if len(x) < n_train else ""
+    print(f"newstag-train: linear probe fitted on {len(x)} articles{sampled} in {info['seconds']} s (L2 topic "
           f"{l2['topic']:g}, stance {l2['stance']:g}{scored}); fine-tuning starts from it", file=sys.stderr)
     return info

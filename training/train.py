@@ -246,7 +246,8 @@ def train(data: str, output: str, cfg: TrainConfig, callbacks: Sequence = ()) ->
     probe = {}
     if cfg.head_init == "probe" and not resume:  # a resumed run loads its heads from the checkpoint
         probe = probe_init(model, tok["train"], tok["validation"] if has_val else None, tokenizer.pad_token_id or 0,
-                           cfg.eval_batch_size, use_bf16, pos_weight, stance_weight, cfg.probe_l2)
+                           cfg.eval_batch_size, use_bf16, pos_weight, stance_weight, cfg.probe_l2,
+                           cfg.probe_max_articles, cfg.seed)
     trainer = make_trainer_class()(
         model=model, args=targs, train_dataset=tok["train"], eval_dataset=tok["validation"] if has_val else None,
         data_collator=WindowCollator(tokenizer.pad_token_id or 0), compute_metrics=compute_metrics,
@@ -312,7 +313,8 @@ def write_model_card(out: Path) -> None:
     if probe:
         scored = (f", validation topic micro-F1 {probe['validation_topic_micro_f1']:.3f}"
                   if "validation_topic_micro_f1" in probe else "")
-        start = (f"heads fitted first as a linear probe on the frozen encoder ({probe['articles']} articles, L2 "
+        of = f" of {probe['of_articles']}" if "of_articles" in probe else ""
+        start = (f"heads fitted first as a linear probe on the frozen encoder ({probe['articles']}{of} articles, L2 "
                  f"topic {probe['l2']['topic']:g}, stance {probe['l2']['stance']:g}{scored})")
     elif cfg["train_config"].get("head_init") == "random":
         start = "random heads"

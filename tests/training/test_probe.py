@@ -110,6 +110,17 @@ def test_probe_init_without_validation_uses_the_configured_penalty(tiny_base):
     assert info["l2"] == {"topic": 0.05, "stance": 0.05} and "validation_loss" not in info
 
 
+def test_probe_init_fits_on_a_seeded_sample_of_at_most_max_articles(tiny_base, capsys):
+    train, val = _splits(tiny_base, 30, 12)
+    info = probe_init(_model(tiny_base), train, val, 0, 8, False, None, None, l2=1.0, max_articles=10, seed=3)
+    assert info["articles"] == 10 and info["of_articles"] == 30
+    assert "fitted on 10 articles (a random sample of 30)" in capsys.readouterr().err
+    again = probe_init(_model(tiny_base), train, val, 0, 8, False, None, None, l2=1.0, max_articles=10, seed=3)
+    assert again["validation_loss"] == info["validation_loss"]  # the seed fixes the sample
+    whole = probe_init(_model(tiny_base), train, val, 0, 8, False, None, None, l2=1.0, max_articles=30)
+    assert whole["articles"] == 30 and "of_articles" not in whole
+
+
 def test_training_records_the_probe(trained_model):
     probe = json.loads((trained_model / "train_metrics.json").read_text())["linear_probe"]
     assert set(probe["l2"].values()) <= set(L2_PATH) and probe["articles"] > 0 and probe["seconds"] >= 0
