@@ -29,8 +29,9 @@ demo: $(STAMP)
 	echo "demo: done in $$(( $$(date +%s) - start ))s. Dataset and its report: $(RUN)/dataset/report.md;" \
 	     "model, metrics and plots: $(RUN)/model (report.md, README.md); tags: $(RUN)/tags.jsonl"
 
+# the whole suite, the slow tests too (real weights, two-process training: under a minute); plain pytest skips those
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -o addopts=""
 
 lint: $(STAMP)
 	$(BIN)/ruff check inference training tests benchmarks

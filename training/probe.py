@@ -122,11 +122,16 @@ def _targets(split):
             torch.tensor(split["sample_weight"], dtype=torch.float32))
 
 
+def _rows(split) -> int:
+    """Articles in a split (a ``datasets.Dataset``, counted without reading a column, or a dict of columns)."""
+    return split.num_rows if hasattr(split, "num_rows") else len(split["windows"])
+
+
 def _subsample(split, limit: int, seed: int):
     """A seeded random ``limit`` articles of a split (a ``datasets.Dataset`` or a dict of columns); all when it is smaller."""
-    if split is None or limit <= 0 or len(split["windows"]) <= limit:
+    if split is None or limit <= 0 or _rows(split) <= limit:
         return split
-    idx = np.sort(np.random.default_rng(seed).choice(len(split["windows"]), limit, replace=False))
+    idx = np.sort(np.random.default_rng(seed).choice(_rows(split), limit, replace=False))
     if hasattr(split, "select"):
         return split.select(idx)
     return {k: [v[i] for i in idx] for k, v in split.items()}
@@ -157,13 +162,13 @@ def probe_init(model, train, validation, pad_id: int, batch_size: int, bf16: boo
     if torch.cuda.is_available() and device.type == "cpu":
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
         model.to(device)
-    n_train = len(train["windows"])
+    n_train = _rows(train)
     train, validation = _subsample(train, max_articles, seed), _subsample(validation, max_articles, seed + 1)
     x = first_window_features(model, [ws[0] for ws in train["windows"]], pad_id, batch_size, device, bf16)
     topic_y, stance_y, weight = _targets(train)
     n_stances = model.stance_head.out_features
     info = {"articles": len(x)} | ({"of_articles": n_train} if len(x) < n_train else {})
-    if validation is not None and len(validation):
+    if validation is not None and _rows(validation):
         xv = first_window_features(model, [ws[0] for ws in validation["windows"]], pad_id, batch_size, device, bf16)
         tv, sv, wv = _targets(validation)
         best: dict[str, tuple] = {}  # head -> (validation loss, penalty, its weight and bias)

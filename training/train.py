@@ -268,7 +268,8 @@ def train(data: str, output: str, cfg: TrainConfig, callbacks: Sequence = ()) ->
     save_model_folder(out, trainer.model, tokenizer, tagger_config)
     calibration = calibrate_and_tune(out, ds["validation"], cfg) if has_val else {}
     metrics = evaluate_split(out, ds["test"], out, split_name="test") if len(ds["test"]) else {}
-    summary = {"train": result.metrics, "linear_probe": probe, "calibration": calibration, "test": metrics}
+    summary = {"train": result.metrics, "processes": trainer.args.world_size, "linear_probe": probe,
+               "calibration": calibration, "test": metrics}
     (out / "train_metrics.json").write_text(json.dumps(summary, indent=2, default=float), encoding="utf-8")
     write_model_card(out)
     if os.environ.get("NEWSTAG_KEEP_CHECKPOINTS") != "1":
