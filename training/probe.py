@@ -112,6 +112,9 @@ def raw_heads(heads: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
             "stance_bias": heads["stance_bias"] - heads["stance_weight"] @ (mean / std)}
 
 
+# head_init -> the heads that start from the probe
+HEAD_INIT = {"probe": ("topic", "stance"), "probe_topics": ("topic",), "random": ()}
+
 L2_PATH = (1.0, 3e-1, 1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4)
 
 
@@ -138,7 +141,8 @@ def _subsample(split, limit: int, seed: int):
 
 
 def probe_init(model, train, validation, pad_id: int, batch_size: int, bf16: bool, pos_weight, stance_weight,
-               l2: float, max_articles: int = 0, seed: int = 0) -> dict:
+               l2: float, max_articles: int = 0, seed: int = 0,
+               probed: tuple[str, ...] = ("topic", "stance")) -> dict:
     """Fit the model's heads on its frozen encoder's features of the training split, in place.
 
     With a validation split the penalty is chosen on it: the heads are fitted along ``L2_PATH`` (strong to weak,
@@ -151,6 +155,7 @@ def probe_init(model, train, validation, pad_id: int, batch_size: int, bf16: boo
         l2: the penalty used without a validation split.
         max_articles: fit on a seeded random sample of at most this many articles of each split (0: all); a
             warm start does not need millions, and the features of a sample fit in memory (n x hidden floats).
+        probed: the heads that start from the probe ("topic", "stance"); the others keep their random start.
 
     Returns:
         What was done, for the log and ``train_metrics.json``: articles (and ``of_articles`` when sampled),
@@ -167,7 +172,7 @@ def probe_init(model, train, validation, pad_id: int, batch_size: int, bf16: boo
     x = first_window_features(model, [ws[0] for ws in train["windows"]], pad_id, batch_size, device, bf16)
     topic_y, stance_y, weight = _targets(train)
     n_stances = model.stance_head.out_features
-    info = {"articles": len(x)} | ({"of_articles": n_train} if len(x) < n_train else {})
+    info = {"heads": list(probed), "articles": len(x)} | ({"of_articles": n_train} if len(x) < n_train else {})
     if validation is not None and _rows(validation):
         xv = first_window_features(model, [ws[0] for ws in validation["windows"]], pad_id, batch_size, device, bf16)
         tv, sv, wv = _targets(validation)
@@ -193,7 +198,7 @@ def probe_init(model, train, validation, pad_id: int, batch_size: int, bf16: boo
         l2 = {"topic": l2, "stance": l2}
         info |= {"l2": l2}
     with torch.no_grad():
-        for name in ("topic", "stance"):
+        for name in probed:
             head = getattr(model, f"{name}_head")
             head.weight.copy_(heads[f"{name}_weight"])
             head.bias.copy_(heads[f"{name}_bias"])
@@ -202,5 +207,6 @@ def probe_init(model, train, validation, pad_id: int, batch_size: int, bf16: boo
               f"{info['validation_stance_accuracy']:.3f}") if "validation_loss" in info else ""
     sampled = f" (a random sample of {n_train})" if len(x) < n_train else ""
     print(f"newstag-train: linear probe fitted on {len(x)} articles{sampled} in {info['seconds']} s (L2 topic "
-          f"{l2['topic']:g}, stance {l2['stance']:g}{scored}); fine-tuning starts from it", file=sys.stderr)
+          f"{l2['topic']:g}, stance {l2['stance']:g}{scored}); fine-tuning starts from it ({' and '.join(probed)} "
+          f"head{'s' if len(probed) > 1 else ''})", file=sys.stderr)
     return info

@@ -31,7 +31,7 @@ from inference.tagger import save_model_folder
 from inference.windows import encode_windows, pad_batch
 
 from .config import TrainConfig, help_text, load_config
-from .probe import probe_init
+from .probe import HEAD_INIT, probe_init
 
 
 def parse_args(argv=None):
@@ -208,8 +208,8 @@ def train(data: str, output: str, cfg: TrainConfig, callbacks: Sequence = ()) ->
 
     from .evaluate import calibrate_and_tune, evaluate_split
 
-    if cfg.head_init not in ("probe", "random"):
-        raise NewstagError(f"head_init: {cfg.head_init!r} is not one of probe, random")
+    if cfg.head_init not in HEAD_INIT:
+        raise NewstagError(f"head_init: {cfg.head_init!r} is not one of {', '.join(HEAD_INIT)}")
     if cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)
     set_seed(cfg.seed)
@@ -244,10 +244,10 @@ def train(data: str, output: str, cfg: TrainConfig, callbacks: Sequence = ()) ->
     )
     resume = cfg.resume == "auto" and any((out / "checkpoints").glob("checkpoint-*"))
     probe = {}
-    if cfg.head_init == "probe" and not resume:  # a resumed run loads its heads from the checkpoint
+    if HEAD_INIT[cfg.head_init] and not resume:  # a resumed run loads its heads from the checkpoint
         probe = probe_init(model, tok["train"], tok["validation"] if has_val else None, tokenizer.pad_token_id or 0,
                            cfg.eval_batch_size, use_bf16, pos_weight, stance_weight, cfg.probe_l2,
-                           cfg.probe_max_articles, cfg.seed)
+                           cfg.probe_max_articles, cfg.seed, HEAD_INIT[cfg.head_init])
     trainer = make_trainer_class()(
         model=model, args=targs, train_dataset=tok["train"], eval_dataset=tok["validation"] if has_val else None,
         data_collator=WindowCollator(tokenizer.pad_token_id or 0), compute_metrics=compute_metrics,
@@ -315,8 +315,10 @@ def write_model_card(out: Path) -> None:
         scored = (f", validation topic micro-F1 {probe['validation_topic_micro_f1']:.3f}"
                   if "validation_topic_micro_f1" in probe else "")
         of = f" of {probe['of_articles']}" if "of_articles" in probe else ""
-        start = (f"heads fitted first as a linear probe on the frozen encoder ({probe['articles']}{of} articles, L2 "
-                 f"topic {probe['l2']['topic']:g}, stance {probe['l2']['stance']:g}{scored})")
+        which = " and ".join(probe.get("heads", ["topic", "stance"]))
+        start = (f"{which} head(s) fitted first as a linear probe on the frozen encoder ({probe['articles']}{of} "
+                 f"articles, L2 topic {probe['l2']['topic']:g}, stance {probe['l2']['stance']:g}{scored}); any "
+                 "other head random")
     elif cfg["train_config"].get("head_init") == "random":
         start = "random heads"
     else:

@@ -121,6 +121,18 @@ def test_probe_init_fits_on_a_seeded_sample_of_at_most_max_articles(tiny_base, c
     assert whole["articles"] == 30 and "of_articles" not in whole
 
 
+def test_probe_init_starts_only_the_heads_asked_for(tiny_base):
+    train, val = _splits(tiny_base, 30, 12)
+    model, both = _model(tiny_base), _model(tiny_base)
+    random_stance = model.stance_head.weight.detach().clone()
+    info = probe_init(model, train, val, 0, 8, False, None, None, l2=1.0, probed=("topic",))
+    probe_init(both, train, val, 0, 8, False, None, None, l2=1.0)
+    assert info["heads"] == ["topic"]
+    assert torch.equal(model.stance_head.weight, random_stance)  # left as initialised
+    assert torch.allclose(model.topic_head.weight, both.topic_head.weight)  # the same fit as with both heads
+    assert not torch.allclose(both.stance_head.weight, random_stance)
+
+
 def test_training_records_the_probe(trained_model):
     probe = json.loads((trained_model / "train_metrics.json").read_text())["linear_probe"]
     assert set(probe["l2"].values()) <= set(L2_PATH) and probe["articles"] > 0 and probe["seconds"] >= 0
@@ -132,4 +144,4 @@ def test_unknown_head_init_is_one_error_line(sample_dataset, tmp_path, capsys):
 
     assert main(["--data", str(sample_dataset), "-o", str(tmp_path / "m"), "--head_init", "zeros"]) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
-    assert err == ["newstag-train: error: head_init: 'zeros' is not one of probe, random"]
+    assert err == ["newstag-train: error: head_init: 'zeros' is not one of probe, probe_topics, random"]
