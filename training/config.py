@@ -32,9 +32,9 @@ class TrainConfig:
     dropout: float = _f(0.1, "dropout before the heads")
     attention_dropout: float = _f(0.0, "dropout on the encoder's attention weights; above 0 the fused attention "
                                        "kernel cannot be used and training runs about 2-4x slower on CPU (BERT's own default is 0.1)")
-    head_init: str = _f("probe", "probe: fit both heads on the frozen encoder's features first (LP-FT; one extra forward "
-                                 "pass over the training split), then fine-tune; probe_topics: the topic head only, "
-                                 "the stance head starts random; random")
+    head_init: str = _f("probe_topics", "probe_topics: fit the topic head on the frozen encoder's features first (LP-FT; "
+                                        "one extra forward pass over the training split), then fine-tune, the stance "
+                                        "head starting random; probe: both heads; random: neither")
     probe_l2: float = _f(3e-4, "L2 penalty of the linear probe (per topic, standardised features) when there is no "
                                     "validation split to choose it on")
     probe_max_articles: int = _f(20000, "fit the linear probe on a seeded random sample of at most this many articles "

@@ -315,14 +315,15 @@ def write_model_card(out: Path) -> None:
         scored = (f", validation topic micro-F1 {probe['validation_topic_micro_f1']:.3f}"
                   if "validation_topic_micro_f1" in probe else "")
         of = f" of {probe['of_articles']}" if "of_articles" in probe else ""
-        which = " and ".join(probe.get("heads", ["topic", "stance"]))
-        start = (f"{which} head(s) fitted first as a linear probe on the frozen encoder ({probe['articles']}{of} "
-                 f"articles, L2 topic {probe['l2']['topic']:g}, stance {probe['l2']['stance']:g}{scored}); any "
-                 "other head random")
+        probed = probe.get("heads", ["topic", "stance"])
+        l2 = ", ".join(f"{name} {probe['l2'][name]:g}" for name in probed)
+        start = (f"{' and '.join(probed)} head{'s' if len(probed) > 1 else ''} fitted first as a linear probe on the "
+                 f"frozen encoder ({probe['articles']}{of} articles, L2 {l2}{scored})"
+                 + ("" if len(probed) > 1 else "; the stance head started random"))
     elif cfg["train_config"].get("head_init") == "random":
         start = "random heads"
     else:
-        start = "heads fitted as a linear probe at the start of the run this one resumed"
+        start = f"heads started by `head_init: {cfg['train_config'].get('head_init')}` in the run this one resumed"
     lines = [
         f"# {cfg['model_name']} (newstag tagger v{cfg['model_version']})", "",
         "Tags news articles with topics (multi-label) and a stance toward the main development reported.", "",

@@ -136,7 +136,9 @@ def test_probe_init_starts_only_the_heads_asked_for(tiny_base):
 def test_training_records_the_probe(trained_model):
     probe = json.loads((trained_model / "train_metrics.json").read_text())["linear_probe"]
     assert set(probe["l2"].values()) <= set(L2_PATH) and probe["articles"] > 0 and probe["seconds"] >= 0
-    assert f"linear probe on the frozen encoder ({probe['articles']} articles" in (trained_model / "README.md").read_text()
+    card = (trained_model / "README.md").read_text()
+    assert f"linear probe on the frozen encoder ({probe['articles']} articles" in card
+    assert probe["heads"] == ["topic"] and "the stance head started random" in card  # the default, probe_topics
 
 
 def test_unknown_head_init_is_one_error_line(sample_dataset, tmp_path, capsys):
