@@ -147,7 +147,7 @@ def time_to(curve: list[dict], target: float) -> float | None:
 def newstag_run(data: Path, out: Path, args, **fixed) -> dict:
     """newstag-train, timed; throughput from its Trainer figures, validation micro-F1 per epoch from its log."""
     clock = EpochClock()
-    run = train(data, out, args, keep_log=True, callbacks=[clock], **fixed)
+    run = train(data, out, args, callbacks=[clock], **fixed)
     probe_s = json.loads((out / "train_metrics.json").read_text()).get("linear_probe", {}).get("seconds", 0.0)
     curve = [p | {"train_s": round(p["train_s"] + probe_s, 1)} for p in clock.points]
     rate, runtime = run.tagger["train_samples_per_second"], run.tagger["train_runtime_s"]

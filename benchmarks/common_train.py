@@ -147,43 +147,28 @@ class TrainRun:
     seconds: float  # wall time of the whole newstag-train call
     metrics: dict  # the model folder's metrics.json (test split, tuned thresholds); {} without a test split
     tagger: dict  # its tagger.json
-    log_history: list  # Trainer log lines (per-epoch validation scores), when checkpoints were kept
 
 
-def train(data: Path, out: Path, args: argparse.Namespace, keep_log: bool = False, callbacks: Sequence = (),
-          **fixed) -> TrainRun:
+def train(data: Path, out: Path, args: argparse.Namespace, callbacks: Sequence = (), **fixed) -> TrainRun:
     """Time ``newstag-train --data DATA -o OUT --config CONFIG --key value ...`` via ``training.train.main``.
 
     Args:
         fixed: the benchmark's settings (``stance_loss_weight=0``); the size flags of ``args`` override them.
-        keep_log: keep the checkpoints' ``trainer_state.json`` to read the per-epoch validation scores.
-        callbacks: ``TrainerCallback`` objects added to newstag's Trainer.
+        callbacks: ``TrainerCallback`` objects added to newstag's Trainer (per-epoch validation scores).
     """
     from training.train import main as train_main
 
     argv = ["--data", str(data), "-o", str(out), "--config", args.config, "--resume", "never",
             *overrides(args, **fixed)]
     print(f"newstag-train {' '.join(argv)}", flush=True)
-    previous = os.environ.get("NEWSTAG_KEEP_CHECKPOINTS")
-    os.environ["NEWSTAG_KEEP_CHECKPOINTS"] = "1" if keep_log else "0"
-    try:
-        start = time.perf_counter()
-        rc = train_main(argv, callbacks=callbacks)
-        seconds = time.perf_counter() - start
-    finally:
-        if previous is None:
-            del os.environ["NEWSTAG_KEEP_CHECKPOINTS"]
-        else:
-            os.environ["NEWSTAG_KEEP_CHECKPOINTS"] = previous
+    start = time.perf_counter()
+    rc = train_main(argv, callbacks=callbacks)
+    seconds = time.perf_counter() - start
     if rc:
         raise SystemExit(f"newstag-train failed (exit {rc}): newstag-train {' '.join(argv)}")
     metrics_file = out / "metrics.json"
     metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
-    history = []
-    states = sorted(out.glob("checkpoints/checkpoint-*/trainer_state.json"), key=lambda p: int(p.parent.name[11:]))
-    if states:
-        history = json.loads(states[-1].read_text(encoding="utf-8"))["log_history"]
-    return TrainRun(out, seconds, metrics, json.loads((out / "tagger.json").read_text(encoding="utf-8")), history)
+    return TrainRun(out, seconds, metrics, json.loads((out / "tagger.json").read_text(encoding="utf-8")))
 
 
 def dataset_rows(data: Path) -> dict[str, list[dict]]:

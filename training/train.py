@@ -319,7 +319,7 @@ def write_model_card(out: Path) -> None:
         l2 = ", ".join(f"{name} {probe['l2'][name]:g}" for name in probed)
         start = (f"{' and '.join(probed)} head{'s' if len(probed) > 1 else ''} fitted first as a linear probe on the "
                  f"frozen encoder ({probe['articles']}{of} articles, L2 {l2}{scored})"
-                 + ("" if len(probed) > 1 else "; the stance head started random"))
+                 + "".join(f"; the {name} head started random" for name in ("topic", "stance") if name not in probed))
     elif cfg["train_config"].get("head_init") == "random":
         start = "random heads"
     else:
