@@ -121,7 +121,7 @@ def run_build(inputs: Path, out: Path, log: Path) -> dict:
 def reference_duplicates(rows: list[dict]) -> tuple[int, int]:
     """Documents repeating an earlier one: byte-identical title and text (the README's count), and identical
     after the builder's normalization (lowercased words only: whitespace, case and punctuation ignored)."""
-    from training.dedup import normalize
+    from training.builder.dedup import normalize
 
     def repeats(keys) -> int:
         return sum(n - 1 for n in Counter(keys).values())

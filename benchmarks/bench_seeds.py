@@ -39,11 +39,11 @@ def tag_seeds(tagger, seeds: Path, expected: list[dict]) -> list[dict]:
     """Per expected article: the model's topics and stance with the collection's boilerplate removed
     (``Tagger.tag_pages``, the default), page by page with the model's boilerplate only (``Tagger.tag_page``),
     and the rules' on the text the model read (None where the article was not found)."""
-    from inference.boilerplate import collection_texts
-    from inference.pages import split_articles, strip_boilerplate
+    from inference.boilerplate import collection_texts, strip_boilerplate
+    from inference.pages import split_articles
     from inference.readers import decode
-    from training.gold import title_key
-    from training.rules import labeling_functions, weak_label
+    from training.builder.gold import title_key
+    from training.builder.rules import labeling_functions, weak_label
 
     lfs = labeling_functions(tagger.schema)
     names = sorted({e["file"] for e in expected})
@@ -65,8 +65,8 @@ def tag_seeds(tagger, seeds: Path, expected: list[dict]) -> list[dict]:
 
 
 def scores(rows: list[dict], who: str, topics: list[str], stances: list[str]) -> dict:
-    """Topic micro/macro-F1 and stance accuracy of ``who`` (model or rules) with training.metrics.score."""
-    from training.metrics import score
+    """Topic micro/macro-F1 and stance accuracy of ``who`` (model or rules) with training.trainer.metrics.score."""
+    from training.trainer.metrics import score
 
     y = np.array([[t in r["topics"] for t in topics] for r in rows], dtype=int)
     s = np.array([stances.index(r["stance"]) for r in rows])

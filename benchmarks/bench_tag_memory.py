@@ -75,14 +75,15 @@ def write_stream(csv_path: Path, n: int, out: Path) -> int:
 
 def random_model(out: Path) -> Path:
     """A newstag model folder: 2-layer BERT of width 128, random weights, the bundled base model's tokenizer."""
+    import dataclasses
+
     import torch
     from transformers import AutoTokenizer, BertConfig, BertModel
 
+    from inference import model_folder
     from inference.model import TaggerModel, default_base_model
     from inference.schema import load_schema
-    from inference.tagger import save_model_folder
-    from training.config import load_config
-    from training.train import make_tagger_config
+    from training.trainer.config import load_config
 
     base = default_base_model()
     tokenizer = AutoTokenizer.from_pretrained(base)
@@ -92,8 +93,9 @@ def random_model(out: Path) -> Path:
                         intermediate_size=512, max_position_embeddings=512, pad_token_id=tokenizer.pad_token_id)
     torch.manual_seed(0)
     model = TaggerModel(BertModel(config), len(schema.topics), len(schema.stances)).eval()
-    tagger_config = make_tagger_config(schema, cfg, base, name="bench-random-small")
-    save_model_folder(out, model, tokenizer, tagger_config)
+    manifest = model_folder.new_manifest(schema.to_dict(), dataclasses.asdict(cfg), base, name="bench-random-small",
+                                         version=cfg.model_version, max_length=cfg.max_length, stride=cfg.stride)
+    model_folder.save(out, model, tokenizer, manifest)
     return out
 
 

@@ -80,7 +80,7 @@ def overrides(args: argparse.Namespace, **fixed) -> list[str]:
 
 def resolved_config(args: argparse.Namespace, **fixed):
     """The ``TrainConfig`` newstag-train will run with (config file plus overrides)."""
-    from training.config import load_config
+    from training.trainer.config import load_config
 
     return load_config(args.config, overrides(args, **fixed))
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from itertools import chain
 
-from .pages import sentence_key, sentences, strip_boilerplate
+from .sentences import paragraph_sentences, sentence_key, sentences
 
 MIN_WORDS = 6  # shorter sentences ("He said.") repeat by chance
 
@@ -85,3 +87,47 @@ def collection_texts(articles, min_articles: int = 3) -> list[str]:
     for k, (title, text) in enumerate(articles):
         counter.add(text, story_group(title, k))
     return [strip_repeated(text, counter) for _, text in articles]
+
+
+def learn_from_stream(items: Iterable, sample: int, article: Callable = lambda item: item,
+                      min_articles: int = 3) -> tuple[BoilerplateCounter | None, Iterator]:
+    """Learn a stream's boilerplate from its first ``sample`` articles, reading the stream once.
+
+    Args:
+        items: any iterator; ``article(item)`` gives an item's ``(title, text)``, or None for an item that is
+            no article (a skipped record), which is passed through uncounted.
+        sample: articles to learn from; 0 learns nothing.
+    Returns:
+        (the counter, or None when ``sample`` is 0; the whole stream again, the items already read first), so a
+        caller strips with ``strip_repeated(text, counter)`` as it goes.
+    """
+    it = iter(items)
+    if sample <= 0:
+        return None, it
+    counter, head, k = BoilerplateCounter(min_articles), [], 0
+    for item in it:
+        head.append(item)
+        pair = article(item)
+        if pair is not None:
+            counter.add(pair[1], story_group(pair[0], k))
+            k += 1
+            if k >= sample:
+                break
+    return counter, chain(head, it)
+
+
+def strip_boilerplate(text: str, keys: set[str]) -> tuple[str, int]:
+    """Remove the sentences whose ``sentence_key`` is in ``keys``; returns the text and how many went."""
+    if not keys:
+        return text, 0
+    removed, paras = 0, []
+    for para in text.split("\n"):
+        kept = []
+        for s in paragraph_sentences(para):
+            if sentence_key(s) in keys:
+                removed += 1
+            else:
+                kept.append(s)
+        if kept:
+            paras.append(" ".join(kept))
+    return "\n".join(paras), removed

@@ -1,23 +1,60 @@
 """The tagger network: one encoder, a multi-label topic head and a single-label stance head.
 
-Articles longer than the encoder's window are read as overlapping windows; each head aggregates its
-window logits per article (topics: max, stance: mean), in training and at inference alike.
+The model owns its computation, for training and tagging alike: ``encode`` (token states and their mean),
+``heads``, ``aggregate`` (an article's windows to one article: topics max, stance mean) and ``loss`` (the
+multi-task loss the ``Trainer`` and the linear probe both minimise).
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .errors import NewstagError
 
-TAGGER_FILE = "tagger.json"
-WEIGHTS_FILE = "model.safetensors"
-FORMAT = "newstag-tagger"
-FORMAT_VERSION = 1
+
+def mean_pool(states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Mean of token states over the real (unpadded) tokens of each sequence."""
+    mask = attention_mask.unsqueeze(-1).to(states.dtype)
+    return (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+
+def task_losses(topic_logits: torch.Tensor, stance_logits: torch.Tensor | None, topic_y: torch.Tensor,
+                stance_y: torch.Tensor, sample_weight: torch.Tensor, pos_weight: torch.Tensor | None = None,
+                stance_weight: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The two training losses, each a sample-weighted mean over articles: (topic BCE averaged over topics,
+    stance cross-entropy). ``stance_logits`` None (a schema of one stance) gives a zero stance loss."""
+    dev = topic_y.device
+    pw = pos_weight.to(dev) if pos_weight is not None else None
+    topic = F.binary_cross_entropy_with_logits(topic_logits.float(), topic_y, pos_weight=pw, reduction="none").mean(1)
+    stance = torch.zeros_like(topic)
+    if stance_logits is not None:
+        sw = stance_weight.to(dev) if stance_weight is not None else None
+        stance = F.cross_entropy(stance_logits.float(), stance_y, weight=sw, reduction="none")
+    w = sample_weight / sample_weight.sum().clamp(min=1e-6)
+    return (topic * w).sum(), (stance * w).sum()
+
+
+def aggregate(topic: torch.Tensor, stance: torch.Tensor, window_article: torch.Tensor, n: int):
+    """Per-article logits from per-window logits: max for topics (any window may hold the topic), mean for stance."""
+    idx_t = window_article.unsqueeze(-1).expand_as(topic)
+    t = torch.full((n, topic.shape[-1]), torch.finfo(topic.dtype).min, dtype=topic.dtype, device=topic.device)
+    t = t.scatter_reduce(0, idx_t, topic, reduce="amax", include_self=True)
+    idx_s = window_article.unsqueeze(-1).expand_as(stance)
+    s = torch.zeros((n, stance.shape[-1]), dtype=stance.dtype, device=stance.device)
+    s = s.scatter_reduce(0, idx_s, stance, reduce="mean", include_self=False)
+    return t, s
+
+
+def deciding_windows(topic: torch.Tensor, per_article: torch.Tensor, window_article: torch.Tensor) -> torch.Tensor:
+    """For each article and topic, the first window whose logit is the article's (the max ``aggregate`` took)."""
+    n_windows = topic.shape[0]
+    index = torch.arange(n_windows, device=topic.device).unsqueeze(-1).expand_as(topic)
+    hit = topic >= per_article[window_article]
+    index = torch.where(hit, index, torch.full_like(index, n_windows))
+    out = torch.full(per_article.shape, n_windows, dtype=index.dtype, device=topic.device)
+    return out.scatter_reduce(0, window_article.unsqueeze(-1).expand_as(index), index, reduce="amin")
 
 
 class TaggerModel(nn.Module):
@@ -40,54 +77,36 @@ class TaggerModel(nn.Module):
         self.topic_head = nn.Linear(hidden, n_topics)
         self.stance_head = nn.Linear(hidden, n_stances)
 
-    def pool(self, input_ids, attention_mask):
-        """Mean of the encoder's token states over the real (unpadded) tokens of each window."""
+    def encode(self, input_ids, attention_mask) -> tuple[torch.Tensor, torch.Tensor]:
+        """Token states of each window and their mean over the real tokens (what the heads read)."""
         states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        mask = attention_mask.unsqueeze(-1).to(states.dtype)
-        return (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        return states, mean_pool(states, attention_mask)
+
+    def pool(self, input_ids, attention_mask) -> torch.Tensor:
+        """The mean-pooled window vectors alone (the linear probe's features)."""
+        return self.encode(input_ids, attention_mask)[1]
+
+    def heads(self, pooled: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Topic and stance logits of pooled window vectors."""
+        pooled = self.dropout(pooled)
+        return self.topic_head(pooled), self.stance_head(pooled)
+
+    aggregate = staticmethod(aggregate)
 
     def forward(self, input_ids, attention_mask, window_article=None, n_articles=None, token_type_ids=None, **_):
         """Returns ``{"topic_logits", "stance_logits"}``, per article when ``window_article`` maps windows to articles."""
-        pooled = self.dropout(self.pool(input_ids, attention_mask))
-        topic, stance = self.topic_head(pooled), self.stance_head(pooled)
+        topic, stance = self.heads(self.pool(input_ids, attention_mask))
         if window_article is not None:
             topic, stance = aggregate(topic, stance, window_article, int(n_articles if n_articles is not None
                                                                           else window_article.max() + 1))
         return {"topic_logits": topic, "stance_logits": stance}
 
-
-def aggregate(topic: torch.Tensor, stance: torch.Tensor, window_article: torch.Tensor, n: int):
-    """Per-article logits from per-window logits: max for topics (any window may hold the topic), mean for stance."""
-    idx_t = window_article.unsqueeze(-1).expand_as(topic)
-    t = torch.full((n, topic.shape[-1]), torch.finfo(topic.dtype).min, dtype=topic.dtype, device=topic.device)
-    t = t.scatter_reduce(0, idx_t, topic, reduce="amax", include_self=True)
-    idx_s = window_article.unsqueeze(-1).expand_as(stance)
-    s = torch.zeros((n, stance.shape[-1]), dtype=stance.dtype, device=stance.device)
-    s = s.scatter_reduce(0, idx_s, stance, reduce="mean", include_self=False)
-    return t, s
-
-
-def read_tagger_config(path: str | Path) -> dict:
-    """Read and check a model folder's ``tagger.json``.
-
-    Raises:
-        NewstagError: when the folder is missing or is not a newstag model.
-    """
-    path = Path(path)
-    if not path.is_dir():
-        raise NewstagError(f"model folder {path} not found; pass the folder written by newstag-train -o")
-    cfg_file = path / TAGGER_FILE
-    if not cfg_file.is_file() or not (path / WEIGHTS_FILE).is_file():
-        raise NewstagError(f"{path} is not a newstag model folder (no {TAGGER_FILE} and {WEIGHTS_FILE}); "
-                           "pass the folder written by newstag-train -o")
-    try:
-        cfg = json.loads(cfg_file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise NewstagError(f"{cfg_file} is not valid JSON; re-save the model with newstag-train") from None
-    if cfg.get("format") != FORMAT or int(cfg.get("format_version", 0)) > FORMAT_VERSION:
-        raise NewstagError(f"{cfg_file} is not a newstag tagger of a version this code reads "
-                           f"(format {cfg.get('format')!r} v{cfg.get('format_version')}); upgrade newstag")
-    return cfg
+    def loss(self, out: dict, topic_y, stance_y, sample_weight, pos_weight=None, stance_weight=None,
+             loss_weights: tuple[float, float] = (1.0, 1.0)) -> torch.Tensor:
+        """The multi-task loss of ``forward``'s output: weighted topic BCE plus weighted stance cross-entropy."""
+        topic, stance = task_losses(out["topic_logits"], out["stance_logits"], topic_y, stance_y, sample_weight,
+                                    pos_weight, stance_weight)
+        return loss_weights[0] * topic + loss_weights[1] * stance
 
 
 def load_encoder(name_or_path: str, config_only: bool = False, config_overrides: dict | None = None):

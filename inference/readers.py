@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import NewstagError
-from .pages import split_articles
+from .pages import Article, split_articles
 
 PAGE_SUFFIXES = {".txt", ".text"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -72,6 +72,12 @@ class Record:
     page_id: str | None = None  # articles cut from one page share it
     redecoded: str | None = None  # the fallback encoding used, if the file was not UTF-8
     extra: dict = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_article(cls, article: Article, path: str, page_id: str, redecoded: str | None = None) -> Record:
+        """The record of an article cut from a page: its id is the page's id and the article's position."""
+        return cls(id=f"{page_id}-{article.position}", title=article.title, text=article.text, path=path, source=article.outlet,
+                   tags=tuple(article.tags), position=article.position, page_id=page_id, redecoded=redecoded)
 
 
 @dataclass(frozen=True)
@@ -174,20 +180,16 @@ def _read_page(path: Path, html: bool) -> Iterator[Record | Skip]:
         yield Skip(str(path), "empty page")
         return
     text, enc = decode(data, str(path))
-    if html:
-        arts = _html_articles(text, str(path))
-    else:
-        arts = [(a.title, a.text, a.tags, a.outlet, a.position) for a in split_articles(text)]
+    arts = _html_articles(text) if html else split_articles(text)
     if not arts:
         yield Skip(str(path), "no article found on the page (only site furniture?)")
         return
     page_id = _digest(str(path))
-    for title, body, tags, outlet, pos in arts:
-        yield Record(id=f"{page_id}-{pos}", title=title, text=body, path=str(path), source=outlet, tags=tuple(tags),
-                     position=pos, page_id=page_id, redecoded=enc)
+    for art in arts:
+        yield Record.from_article(art, path=str(path), page_id=page_id, redecoded=enc)
 
 
-def _html_articles(html: str, path: str) -> list[tuple]:
+def _html_articles(html: str) -> list[Article]:
     import trafilatura
 
     doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=False,
@@ -199,7 +201,7 @@ def _html_articles(html: str, path: str) -> list[tuple]:
     if title and lines and lines[0] == title:
         lines = lines[1:]
     tags = tuple(t for t in (doc.tags or []) if t) if isinstance(doc.tags, list) else ()
-    return [(title or lines[0][:120], "\n".join(lines), tags, doc.sitename, 0)]
+    return [Article(title=title or lines[0][:120], text="\n".join(lines), tags=tags, outlet=doc.sitename)]
 
 
 def _pick(row: dict, field_name: str, columns: dict[str, str]):

@@ -15,16 +15,15 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
-import hashlib
 import json
 import sys
 import time
-from itertools import chain, islice
+from itertools import islice
 from pathlib import Path
 
-from .boilerplate import BoilerplateCounter, story_group, strip_repeated
+from . import model_folder
+from .boilerplate import learn_from_stream, strip_repeated
 from .errors import NewstagError, cli_errors
-from .model import TAGGER_FILE
 from .readers import Record, Skip, parse_columns, read_inputs
 
 CSV_FIELDS = ["id", "title", "path", "topics", "topic_scores", "stance", "stance_score", "evidence", "windows",
@@ -54,10 +53,6 @@ def parse_args(argv=None):
     p.add_argument("--limit", type=int, help="tag at most this many articles")
     p.add_argument("--print", type=int, default=0, metavar="N", dest="show", help="also print the first N results")
     return p.parse_args(argv)
-
-
-def _model_id(model_dir: str) -> str:
-    return hashlib.sha1((Path(model_dir) / TAGGER_FILE).read_bytes()).hexdigest()[:12]
 
 
 def _existing_rows(f, csv_file: bool):
@@ -91,26 +86,6 @@ def _trim_partial_line(out: Path) -> None:
         data = out.read_bytes()
         if not data.endswith(b"\n"):
             out.write_bytes(data[: data.rfind(b"\n") + 1])
-
-
-def _learn_boilerplate(stream, sample: int) -> tuple[BoilerplateCounter | None, list]:
-    """Count the sentences of the stream's first ``sample`` articles (copies of one story, by title, once).
-
-    Returns:
-        (the counter, or None when ``sample`` is 0; the items read from the stream, to be tagged before the rest),
-        so the inputs are read once.
-    """
-    if sample <= 0:
-        return None, []
-    counter, head, k = BoilerplateCounter(), [], 0
-    for item in stream:
-        head.append(item)
-        if isinstance(item, Record):
-            counter.add(item.text, story_group(item.title, k))
-            k += 1
-            if k >= sample:
-                break
-    return counter, head
 
 
 def _seen_lines(path: Path) -> set[str]:
@@ -149,6 +124,84 @@ def _row(rec: Record, res, model_id: str) -> dict:
             "windows": res.windows, "model": f"{res.model}@{res.version}", "model_id": model_id}
 
 
+def _thresholds(pairs: list[str]) -> dict[str, float]:
+    out = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        try:
+            out[name] = float(value)
+        except ValueError:
+            raise NewstagError(f"--threshold {pair!r} is not TOPIC=P with P a number") from None
+    return out
+
+
+class Output:
+    """The results file (JSONL or CSV, appended and flushed per chunk) and its errors file beside it."""
+
+    def __init__(self, path: Path, model_id: str):
+        self.path, self.model_id = path, model_id
+        self.is_csv = path.suffix.lower() == ".csv"
+        self.errors_path = path.with_name(path.name + ".errors.jsonl") if self.is_csv else path.with_suffix(".errors.jsonl")
+        _trim_partial_line(path)
+        self.done = _done_ids(path, model_id)
+        self.counts = {"tagged": 0, "skipped_done": 0, "errors": 0}
+        self._seen_errors = _seen_lines(self.errors_path)
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        new_file = not self.path.is_file() or self.path.stat().st_size == 0
+        self._f = self.path.open("a", encoding="utf-8", newline="")
+        self._errf = self.errors_path.open("a", encoding="utf-8")
+        self._writer = csv.DictWriter(self._f, CSV_FIELDS, extrasaction="ignore") if self.is_csv else None
+        if self._writer and new_file:
+            self._writer.writeheader()
+        return self
+
+    def __exit__(self, *exc):
+        self._f.close()
+        self._errf.close()
+
+    def error(self, entry: dict) -> None:
+        """Count a bad record; write it unless an earlier run already did."""
+        self.counts["errors"] += 1
+        line = json.dumps(entry, ensure_ascii=False)
+        if line not in self._seen_errors:
+            self._seen_errors.add(line)
+            self._errf.write(line + "\n")
+
+    def write(self, rec: Record, res) -> None:
+        row = _row(rec, res, self.model_id)
+        if self._writer:
+            self._writer.writerow({**row, "topics": ";".join(row["topics"]),
+                                   "topic_scores": json.dumps(row["topic_scores"]),
+                                   "evidence": json.dumps(row["evidence"], ensure_ascii=False)})
+        else:
+            self._f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        self.done.add(rec.id)
+
+    def flush(self) -> None:
+        self._f.flush()
+        self._errf.flush()
+
+
+def _to_tag(items: list, out: Output, room: int | None) -> list[Record]:
+    """The records of a chunk still to tag: bad records reported, done ones counted, at most ``room``."""
+    batch: list[Record] = []
+    for item in items:
+        if isinstance(item, Skip):
+            out.error({"path": item.path, "line": item.line, "reason": item.reason})
+        elif item.id in out.done:
+            out.counts["skipped_done"] += 1
+        else:
+            batch.append(item)
+    return batch if room is None else batch[:room]
+
+
+def _show(rec: Record, res) -> None:
+    tags = ", ".join(f"{t.name} {t.score:.2f}" for t in res.topics) or "(no topic)"
+    print(f"- {rec.title[:80]}\n    topics: {tags}\n    stance: {res.stance} {res.stance_score:.2f}")
+
+
 @cli_errors("newstag-tag")
 def main(argv=None) -> int:
     args = parse_args(argv)
@@ -156,63 +209,25 @@ def main(argv=None) -> int:
 
     from .tagger import Tagger
 
-    out = Path(args.output)
-    if out.suffix.lower() not in (".jsonl", ".csv"):
-        raise NewstagError(f"output {out} must end in .jsonl or .csv")
-    thresholds = {}
-    for pair in args.threshold:
-        name, sep, value = pair.partition("=")
-        try:
-            thresholds[name] = float(value)
-        except ValueError:
-            raise NewstagError(f"--threshold {pair!r} is not TOPIC=P with P a number") from None
+    thresholds = _thresholds(args.threshold)
     columns = parse_columns(args.column)
     if args.int8 and args.bf16:
         raise NewstagError("--int8 and --bf16 exclude each other; pick one")
+    if Path(args.output).suffix.lower() not in (".jsonl", ".csv"):
+        raise NewstagError(f"output {args.output} must end in .jsonl or .csv")
     tagger = Tagger.from_pretrained(args.model, device="cpu" if args.int8 else args.device,
                                     quantize="int8" if args.int8 else None, half=True if args.bf16 else None)
-    tagger._thresholds(thresholds)  # unknown topic names fail here, before any work
-    model_id = _model_id(args.model)
-    _trim_partial_line(out)
-    done = _done_ids(out, model_id)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    is_csv = out.suffix.lower() == ".csv"
-    errors_path = out.with_name(out.name + ".errors.jsonl") if is_csv else out.with_suffix(".errors.jsonl")
-    new_file = not out.is_file() or out.stat().st_size == 0
-    counts = {"tagged": 0, "skipped_done": 0, "errors": 0}
-    shown = 0
-    seen_errors = _seen_lines(errors_path)
-
-    def report_error(entry: dict) -> None:
-        counts["errors"] += 1
-        line = json.dumps(entry, ensure_ascii=False)
-        if line not in seen_errors:
-            seen_errors.add(line)
-            errf.write(line + "\n")
-
-    started = time.time()
-    stream = read_inputs(args.inputs, columns)
-    counter, head = _learn_boilerplate(stream, args.boilerplate_sample)
-    stream = chain(head, stream)
-    with out.open("a", encoding="utf-8", newline="") as f, errors_path.open("a", encoding="utf-8") as errf, \
-            tqdm(desc="tagging", unit=" articles", file=sys.stderr) as bar:
-        writer = csv.DictWriter(f, CSV_FIELDS, extrasaction="ignore") if is_csv else None
-        if writer and new_file:
-            writer.writeheader()
-        while args.limit is None or counts["tagged"] < args.limit:
+    tagger.resolve_thresholds(thresholds)  # unknown topic names fail here, before any work
+    out = Output(Path(args.output), model_folder.model_id(args.model))
+    started, shown = time.time(), 0
+    counter, stream = learn_from_stream(read_inputs(args.inputs, columns), args.boilerplate_sample,
+                                        lambda item: (item.title, item.text) if isinstance(item, Record) else None)
+    with out, tqdm(desc="tagging", unit=" articles", file=sys.stderr) as bar:
+        while args.limit is None or out.counts["tagged"] < args.limit:
             items = list(islice(stream, args.chunk))
             if not items:
                 break
-            batch: list[Record] = []
-            for item in items:
-                if isinstance(item, Skip):
-                    report_error({"path": item.path, "line": item.line, "reason": item.reason})
-                elif item.id in done:
-                    counts["skipped_done"] += 1
-                else:
-                    batch.append(item)
-            if args.limit is not None:
-                batch = batch[: args.limit - counts["tagged"]]
+            batch = _to_tag(items, out, None if args.limit is None else args.limit - out.counts["tagged"])
             if not batch:
                 continue
             if counter is not None:
@@ -220,28 +235,19 @@ def main(argv=None) -> int:
             batch, results, failed = _tag_batch(tagger, batch, thresholds or None, not args.no_evidence,
                                                 args.batch_size)
             for rec, reason in failed:
-                report_error({"id": rec.id, "path": rec.path, "reason": reason})
+                out.error({"id": rec.id, "path": rec.path, "reason": reason})
             for rec, res in zip(batch, results):
-                row = _row(rec, res, model_id)
-                if writer:
-                    writer.writerow({**row, "topics": ";".join(row["topics"]),
-                                     "topic_scores": json.dumps(row["topic_scores"]),
-                                     "evidence": json.dumps(row["evidence"], ensure_ascii=False)})
-                else:
-                    f.write(json.dumps(row, ensure_ascii=False) + "\n")
-                done.add(rec.id)
+                out.write(rec, res)
                 if shown < args.show:
                     shown += 1
-                    tags = ", ".join(f"{t.name} {t.score:.2f}" for t in res.topics) or "(no topic)"
-                    print(f"- {rec.title[:80]}\n    topics: {tags}\n    stance: {res.stance} {res.stance_score:.2f}")
-            f.flush()
-            errf.flush()
-            counts["tagged"] += len(batch)
+                    _show(rec, res)
+            out.flush()
+            out.counts["tagged"] += len(batch)
             bar.update(len(batch) + len(failed))
     secs = time.time() - started
-    rate = counts["tagged"] / secs if secs > 0 else 0.0
-    print(f"newstag-tag: tagged {counts['tagged']} articles ({rate:.1f}/s), {counts['skipped_done']} already done, "
-          f"{counts['errors']} bad records (see {errors_path}); wrote {out}")
+    rate = out.counts["tagged"] / secs if secs > 0 else 0.0
+    print(f"newstag-tag: tagged {out.counts['tagged']} articles ({rate:.1f}/s), {out.counts['skipped_done']} already "
+          f"done, {out.counts['errors']} bad records (see {out.errors_path}); wrote {out.path}")
     return 0
 
 

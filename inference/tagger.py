@@ -8,8 +8,6 @@ Example:
 
 from __future__ import annotations
 
-import json
-import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from itertools import islice
@@ -18,11 +16,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .boilerplate import collection_texts
+from . import model_folder
+from .boilerplate import collection_texts, learn_from_stream, strip_boilerplate, strip_repeated
 from .errors import NewstagError
-from .model import TAGGER_FILE, WEIGHTS_FILE, TaggerModel, load_encoder, read_tagger_config
-from .pages import sentences, split_articles, strip_boilerplate
+from .model import TaggerModel, deciding_windows
+from .pages import split_articles
 from .schema import Schema, schema_from_dict
+from .scores import probabilities
+from .sentences import sentences
 from .windows import encode_windows, pad_batch
 
 
@@ -70,9 +71,9 @@ def _as_article(item) -> tuple[str | None, str]:
 
 
 class Tagger:
-    """A trained topic and stance tagger."""
+    """A trained topic and stance tagger: the network, its tokenizer and its manifest (``tagger.json``)."""
 
-    def __init__(self, model: TaggerModel, tokenizer, config: dict, device: str | torch.device = "cpu",
+    def __init__(self, model: TaggerModel, tokenizer, config: dict, device: str | torch.device | None = None,
                  dtype: torch.dtype | None = None):
         self.model = model.eval()
         self.tokenizer = tokenizer
@@ -80,18 +81,22 @@ class Tagger:
         self.schema: Schema = schema_from_dict(config["schema"], source="tagger.json")
         self.topics: list[str] = list(config["topics"])
         self.stances: list[str] = list(config["stances"])
-        self.thresholds = np.array([config.get("thresholds", {}).get(t, 0.5) for t in self.topics], dtype=np.float32)
-        temp = config.get("temperature", {})
-        self.topic_temperature = float(temp.get("topic", 1.0))
-        self.stance_temperature = float(temp.get("stance", 1.0))
+        self._read_calibration()
         self.max_length = int(config["max_length"])
         self.stride = int(config["stride"])
         self.boilerplate = set(config.get("boilerplate", []))
         self.name = config.get("model_name", "newstag")
         self.version = str(config.get("model_version", "0"))
-        self.device = torch.device(device)
+        self.device = torch.device(device) if device is not None else next(model.parameters()).device
         self.dtype = dtype
         self.max_windows: int | None = None  # None: read every window of an article (set 1 to truncate)
+
+    def _read_calibration(self) -> None:
+        self.thresholds = np.array([self.config.get("thresholds", {}).get(t, 0.5) for t in self.topics],
+                                   dtype=np.float32)
+        temp = self.config.get("temperature", {})
+        self.topic_temperature = float(temp.get("topic", 1.0))
+        self.stance_temperature = float(temp.get("stance", 1.0))
 
     # ---- loading and saving -------------------------------------------------------------------------------
     @classmethod
@@ -106,41 +111,21 @@ class Tagger:
             quantize: "int8" for dynamic int8 quantization of the linear layers (CPU only; faster,
                 scores differ slightly: see benchmarks/RESULTS.md).
         """
-        from safetensors.torch import load_file
-        from transformers import AutoTokenizer
+        model, tokenizer, manifest, device, dtype = model_folder.load(path, device, half, quantize)
+        return cls(model, tokenizer, manifest, device, dtype)
 
-        cfg = read_tagger_config(path)
-        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        encoder = load_encoder(str(path), config_only=True)
-        model = TaggerModel(encoder, len(cfg["topics"]), len(cfg["stances"]))
-        state = {k: v for k, v in load_file(str(Path(path) / WEIGHTS_FILE)).items()
-                 if not k.startswith("encoder.pooler.")}  # folders saved before the pooler was dropped
-        missing, unexpected = model.load_state_dict(state, strict=False)
-        if missing or unexpected:
-            raise NewstagError(f"{path}/{WEIGHTS_FILE} does not match its tagger.json "
-                               f"(missing {missing[:2]}, unexpected {unexpected[:2]}); re-save the model")
-        tokenizer = AutoTokenizer.from_pretrained(str(path), trust_remote_code=False)
-        if quantize not in (None, "int8"):
-            raise NewstagError(f"unknown quantize={quantize!r}; use 'int8' or leave it out")
-        if quantize == "int8":
-            if str(device).startswith("cuda"):
-                raise NewstagError("int8 quantization runs on CPU only; pass device='cpu' or leave quantize out")
-            with warnings.catch_warnings():  # torch marks its quantized tensor types for a later move to torchao
-                warnings.simplefilter("ignore", UserWarning)
-                # the encoder's linear layers only: the two small heads stay fp32, their logits are the scores
-                model.encoder = torch.ao.quantization.quantize_dynamic(model.encoder.eval(), {torch.nn.Linear},
-                                                                       dtype=torch.qint8)
-            return cls(model, tokenizer, cfg, "cpu", None)
-        dtype = None
-        if half if half is not None else str(device).startswith("cuda"):
-            dtype = torch.bfloat16 if (not str(device).startswith("cuda") or torch.cuda.is_bf16_supported()) \
-                else torch.float16
-            model = model.to(dtype)
-        return cls(model.to(device), tokenizer, cfg, device, dtype)
+    def save_pretrained(self, path: str | Path, card: str | None = None, train_metrics: dict | None = None) -> None:
+        """Write the model folder: weights (safetensors), encoder config, tokenizer and ``tagger.json``
+        (and the model card and training metrics when given)."""
+        model_folder.save(path, self.model, self.tokenizer, self.config, card=card, train_metrics=train_metrics)
 
-    def save_pretrained(self, path: str | Path) -> None:
-        """Write the model folder: weights (safetensors), encoder config, tokenizer and ``tagger.json``."""
-        save_model_folder(path, self.model, self.tokenizer, self.config)
+    def set_calibration(self, temperature: dict[str, float], thresholds: dict[str, float], info: dict) -> None:
+        """Take fitted temperatures (``{"topic", "stance"}``) and per-topic thresholds, in memory; the next
+        ``save_pretrained`` writes them."""
+        self.config["temperature"] = dict(temperature)
+        self.config["thresholds"] = {t: float(thresholds[t]) for t in self.topics}
+        self.config["calibration"] = info
+        self._read_calibration()
 
     # ---- tagging ------------------------------------------------------------------------------------------
     def predict(self, texts, thresholds: dict[str, float] | None = None, evidence: bool = True,
@@ -157,17 +142,23 @@ class Tagger:
         return results[0] if single else results
 
     def pipe(self, items: Iterable, batch_size: int = 32, thresholds: dict[str, float] | None = None,
-             evidence: bool = True, chunk_size: int | None = None) -> Iterator[TagResult]:
+             evidence: bool = True, chunk_size: int | None = None, boilerplate_sample: int = 0) -> Iterator[TagResult]:
         """Tag a stream of articles, yielding results in input order with bounded memory.
 
         Windows of ``chunk_size`` articles (default ``16 * batch_size``) are sorted by length so each batch
         pads little; the results are put back in input order.
+
+        Args:
+            boilerplate_sample: learn the stream's own boilerplate (a paragraph pasted under many stories) from
+                its first N articles and strip it, besides the model's, as ``newstag-tag`` does; 0: off.
         """
-        limits = self._thresholds(thresholds)
-        it = iter(items)
+        limits = self.resolve_thresholds(thresholds)
+        counter, it = learn_from_stream((_as_article(x) for x in items), boilerplate_sample)
+        if counter is not None:
+            it = ((title, strip_repeated(text, counter)) for title, text in it)
         chunk_size = chunk_size or 16 * batch_size
         while True:
-            chunk = [_as_article(x) for x in islice(it, chunk_size)]
+            chunk = list(islice(it, chunk_size))
             if not chunk:
                 return
             yield from self._tag_chunk(chunk, batch_size, limits, evidence)
@@ -199,8 +190,12 @@ class Tagger:
         topic, stance, counts, _ = self._forward(arts, batch_size, evidence=False)
         return topic, stance, counts
 
-    # ---- internals ----------------------------------------------------------------------------------------
-    def _thresholds(self, override: dict[str, float] | None) -> np.ndarray:
+    def resolve_thresholds(self, override: dict[str, float] | None = None) -> np.ndarray:
+        """The per-topic decision thresholds with ``override`` ({topic: p}) applied.
+
+        Raises:
+            NewstagError: for a topic the model does not know.
+        """
         limits = self.thresholds.copy()
         for name, value in (override or {}).items():
             if name not in self.topics:
@@ -208,52 +203,41 @@ class Tagger:
             limits[self.topics.index(name)] = float(value)
         return limits
 
+    # ---- internals ----------------------------------------------------------------------------------------
     @torch.inference_mode()
     def _forward(self, arts: list[tuple[str | None, str]], batch_size: int, evidence: bool):
         texts = [strip_boilerplate(t, self.boilerplate)[0] if self.boilerplate else t for _, t in arts]
         win = encode_windows(self.tokenizer, [a[0] for a in arts], texts, self.max_length, self.stride,
                              max_windows=self.max_windows, offsets=evidence)
-        n, n_topics = len(arts), len(self.topics)
-        topic = np.full((n, n_topics), -np.inf, dtype=np.float32)
-        best_window = np.zeros((n, n_topics), dtype=np.int64)
-        stance = np.zeros((n, len(self.stances)), dtype=np.float32)
-        counts = [0] * n
+        n, n_windows = len(arts), len(win.input_ids)
+        window_topic = torch.empty((n_windows, len(self.topics)), dtype=torch.float32)
+        window_stance = torch.empty((n_windows, len(self.stances)), dtype=torch.float32)
         token_scores: dict[int, np.ndarray] = {}
-        order = sorted(range(len(win.input_ids)), key=lambda w: len(win.input_ids[w]))
-        head_w = self.model.topic_head.weight
-        if callable(head_w):  # a dynamically quantized linear layer keeps its weight behind a method
-            head_w = head_w().dequantize()
+        order = sorted(range(n_windows), key=lambda w: len(win.input_ids[w]))
         pad = self.tokenizer.pad_token_id or 0
-        for start in range(0, len(order), batch_size):
+        for start in range(0, n_windows, batch_size):
             batch = order[start: start + batch_size]
             ids, mask = pad_batch([win.input_ids[w] for w in batch], pad, multiple_of=32)
-            ids, mask = ids.to(self.device), mask.to(self.device)
-            states = self.model.encoder(input_ids=ids, attention_mask=mask).last_hidden_state
-            m = mask.unsqueeze(-1).to(states.dtype)
-            pooled = (states * m).sum(1) / m.sum(1).clamp(min=1.0)
-            t_logits = self.model.topic_head(pooled).float().cpu().numpy()
-            s_logits = self.model.stance_head(pooled).float().cpu().numpy()
+            states, pooled = self.model.encode(ids.to(self.device), mask.to(self.device))
+            t_logits, s_logits = self.model.heads(pooled)
+            window_topic[batch] = t_logits.float().cpu()
+            window_stance[batch] = s_logits.float().cpu()
             if evidence:  # the topic logit is linear in the mean of token states: token share = w . h_t
-                per_token = (states @ head_w.T).float().cpu().numpy()
-            for k, w in enumerate(batch):
-                a = win.article[w]
-                counts[a] += 1
-                stance[a] += s_logits[k]
-                better = t_logits[k] > topic[a]
-                topic[a] = np.where(better, t_logits[k], topic[a])
-                best_window[a] = np.where(better, w, best_window[a])
-                if evidence:
+                per_token = (states @ self.model.topic_head.weight.T).float().cpu().numpy()
+                for k, w in enumerate(batch):
                     token_scores[w] = per_token[k, : int(mask[k].sum())]
-        stance /= np.maximum(np.array(counts, dtype=np.float32)[:, None], 1.0)
-        ev = (win, texts, best_window, token_scores, {}) if evidence else None
-        return topic, stance, counts, ev
+        owner = torch.tensor(win.article, dtype=torch.long)
+        topic, stance = self.model.aggregate(window_topic, window_stance, owner, n)
+        counts = torch.bincount(owner, minlength=n).tolist()
+        ev = None
+        if evidence:
+            ev = (win, texts, deciding_windows(window_topic, topic, owner).numpy(), token_scores, {})
+        return topic.numpy(), stance.numpy(), counts, ev
 
     def _tag_chunk(self, arts, batch_size, limits, evidence) -> list[TagResult]:
         topic_logits, stance_logits, counts, ev = self._forward(arts, batch_size, evidence)
-        topic_p = 1.0 / (1.0 + np.exp(-topic_logits / self.topic_temperature))
-        z = stance_logits / self.stance_temperature
-        z = np.exp(z - z.max(1, keepdims=True))
-        stance_p = z / z.sum(1, keepdims=True)
+        topic_p, stance_p = probabilities(topic_logits, stance_logits, self.topic_temperature,
+                                          self.stance_temperature)
         out = []
         for a, (title, _) in enumerate(arts):
             tags = []
@@ -309,16 +293,3 @@ def _token_sentences(text: str, offs: list[tuple[int, int]], span: tuple[int, in
     ok = (idx >= 0) & (tok[:, 1] > tok[:, 0])
     ok &= tok[:, 1] <= np.asarray(ends)[np.clip(idx, 0, None)]
     return sents, np.where(ok, idx, -1)
-
-
-def save_model_folder(path: str | Path, model: TaggerModel, tokenizer, config: dict) -> None:
-    """Write weights as safetensors, the encoder's config.json, the tokenizer and ``tagger.json``."""
-    from safetensors.torch import save_file
-
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(path / WEIGHTS_FILE), metadata={"format": "pt"})
-    model.encoder.config.save_pretrained(str(path))
-    tokenizer.save_pretrained(str(path))
-    (path / TAGGER_FILE).write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

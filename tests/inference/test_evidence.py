@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from inference.pages import sentences
+from inference.sentences import sentences
 from inference.tagger import _evidence
 
 TEXT = "Troops crossed the border at dawn. Talks resumed in Doha. Aid convoys reached the city."

@@ -6,15 +6,9 @@ import json
 
 import pytest
 
-from inference.pages import (
-    Article,
-    is_furniture,
-    sentence_key,
-    sentences,
-    split_articles,
-    split_tags,
-    strip_boilerplate,
-)
+from inference.boilerplate import strip_boilerplate
+from inference.pages import Article, is_furniture, split_articles, split_tags
+from inference.sentences import sentence_key, sentences
 
 
 def _expected(seeds_dir):

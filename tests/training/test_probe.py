@@ -8,7 +8,15 @@ import pytest
 import torch
 
 from inference.model import TaggerModel, load_encoder
-from training.probe import L2_PATH, first_window_features, fit_linear_heads, head_loss, probe_init, raw_heads
+from training.trainer.probe import (
+    L2_PATH,
+    ProbeSettings,
+    first_window_features,
+    fit_linear_heads,
+    head_loss,
+    probe_init,
+    raw_heads,
+)
 
 
 def _synthetic(n: int, seed: int):
@@ -83,7 +91,7 @@ def _model(tiny_base):
 def test_probe_init_keeps_for_each_head_the_penalty_with_the_lowest_validation_loss(tiny_base):
     train, val = _splits(tiny_base, 30, 12)
     model = _model(tiny_base)
-    info = probe_init(model, train, val, 0, 8, False, None, None, l2=1.0)
+    info = probe_init(model, train, val, ProbeSettings(batch_size=8, l2=1.0))
     assert set(info["l2"].values()) <= set(L2_PATH) and info["articles"] == 30
     xv = first_window_features(model, [w[0] for w in val["windows"]], 0, 8, torch.device("cpu"), False)
     tv = torch.tensor(val["topic_labels"])
@@ -106,18 +114,18 @@ def test_probe_init_keeps_for_each_head_the_penalty_with_the_lowest_validation_l
 
 def test_probe_init_without_validation_uses_the_configured_penalty(tiny_base):
     train, _ = _splits(tiny_base, 30, 0)
-    info = probe_init(_model(tiny_base), train, None, 0, 8, False, None, None, l2=0.05)
+    info = probe_init(_model(tiny_base), train, None, ProbeSettings(batch_size=8, l2=0.05))
     assert info["l2"] == {"topic": 0.05, "stance": 0.05} and "validation_loss" not in info
 
 
 def test_probe_init_fits_on_a_seeded_sample_of_at_most_max_articles(tiny_base, capsys):
     train, val = _splits(tiny_base, 30, 12)
-    info = probe_init(_model(tiny_base), train, val, 0, 8, False, None, None, l2=1.0, max_articles=10, seed=3)
+    info = probe_init(_model(tiny_base), train, val, ProbeSettings(batch_size=8, l2=1.0, max_articles=10, seed=3))
     assert info["articles"] == 10 and info["of_articles"] == 30
     assert "fitted on 10 articles (a random sample of 30)" in capsys.readouterr().err
-    again = probe_init(_model(tiny_base), train, val, 0, 8, False, None, None, l2=1.0, max_articles=10, seed=3)
+    again = probe_init(_model(tiny_base), train, val, ProbeSettings(batch_size=8, l2=1.0, max_articles=10, seed=3))
     assert again["validation_loss"] == info["validation_loss"]  # the seed fixes the sample
-    whole = probe_init(_model(tiny_base), train, val, 0, 8, False, None, None, l2=1.0, max_articles=30)
+    whole = probe_init(_model(tiny_base), train, val, ProbeSettings(batch_size=8, l2=1.0, max_articles=30))
     assert whole["articles"] == 30 and "of_articles" not in whole
 
 
@@ -125,8 +133,8 @@ def test_probe_init_starts_only_the_heads_asked_for(tiny_base):
     train, val = _splits(tiny_base, 30, 12)
     model, both = _model(tiny_base), _model(tiny_base)
     random_stance = model.stance_head.weight.detach().clone()
-    info = probe_init(model, train, val, 0, 8, False, None, None, l2=1.0, probed=("topic",))
-    probe_init(both, train, val, 0, 8, False, None, None, l2=1.0)
+    info = probe_init(model, train, val, ProbeSettings(batch_size=8, l2=1.0, probed=("topic",)))
+    probe_init(both, train, val, ProbeSettings(batch_size=8, l2=1.0))
     assert info["heads"] == ["topic"]
     assert torch.equal(model.stance_head.weight, random_stance)  # left as initialised
     assert torch.allclose(model.topic_head.weight, both.topic_head.weight)  # the same fit as with both heads

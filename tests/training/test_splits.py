@@ -2,7 +2,7 @@
 
 from collections import Counter
 
-from training.splits import assign_splits
+from training.builder.splits import assign_splits
 
 
 def test_pinned_test_split_leaves_train_and_validation_their_fractions():

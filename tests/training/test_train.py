@@ -10,9 +10,9 @@ import torch
 
 from inference import NewstagError, Tagger, TagResult, TopicTag
 from inference.model import TaggerModel, aggregate
-from inference.pages import sentences
+from inference.sentences import sentences
 from inference.windows import encode_windows
-from training.config import TrainConfig, load_config
+from training.trainer.config import TrainConfig, load_config
 
 ARTICLES = [
     ("Truce holds in Aden", "Both sides agreed to a 72-hour truce on Sunday, officials said. The truce held overnight."),
@@ -317,7 +317,8 @@ def test_repo_train_yaml_is_the_builtin_defaults(repo_root):
 
 def test_tag_pages_strips_the_background_paragraph_the_outlet_pastes(tagger, seeds_dir, monkeypatch):
     from inference.boilerplate import BoilerplateCounter, story_group
-    from inference.pages import sentence_key, sentences, split_articles
+    from inference.pages import split_articles
+    from inference.sentences import sentence_key, sentences
 
     pages = [p.read_text(encoding="utf-8") for p in sorted(seeds_dir.glob("*.txt"))]
     arts = [(a.title, a.text) for page in pages for a in split_articles(page)]

@@ -9,22 +9,22 @@ from __future__ import annotations
 
 import torch
 
-from inference.model import default_base_model
-from inference.pages import sentences
+from inference.model import default_base_model, load_encoder, mean_pool
 from inference.schema import Schema
+from inference.sentences import sentences
 
 
 class EmbeddingRule:
     """Callable on (title, text): returns ``{label: score}`` to add to the rule votes."""
 
     def __init__(self, schema: Schema, batch_size: int = 64):
-        from transformers import AutoModel, AutoTokenizer
+        from transformers import AutoTokenizer
 
         self.schema, self.batch_size = schema, batch_size
         rule = schema.embedding_rule
         name = rule.model or default_base_model()
         self.tokenizer = AutoTokenizer.from_pretrained(name, trust_remote_code=False)
-        self.model = AutoModel.from_pretrained(name, trust_remote_code=False, use_safetensors=True).eval()
+        self.model = load_encoder(name).eval()
         self.labels = [t for t in schema.topics] + ([s for s in schema.stances] if rule.stances else [])
         self.label_vecs = self._embed([f"{lab.name.replace('_', ' ')}: {lab.description}" for lab in self.labels])
         self.min_similarity, self.weight = rule.min_similarity, rule.weight
@@ -36,8 +36,7 @@ class EmbeddingRule:
             enc = self.tokenizer(texts[i: i + self.batch_size], padding=True, truncation=True, max_length=128,
                                  return_tensors="pt")
             states = self.model(**enc).last_hidden_state
-            mask = enc["attention_mask"].unsqueeze(-1).to(states.dtype)
-            vec = (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+            vec = mean_pool(states, enc["attention_mask"])
             out.append(torch.nn.functional.normalize(vec, dim=-1))
         return torch.cat(out) if out else torch.zeros(0, self.model.config.hidden_size)
 

@@ -18,8 +18,8 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-from inference.pages import sentences
 from inference.schema import Rule, Schema
+from inference.sentences import sentences
 
 ABSTAIN = 0
 WORD = re.compile(r"\w+")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-SPLITS = ("train", "validation", "test")
+from ..dataset_folder import SPLITS  # noqa: F401 - the split names are the dataset folder's
 
 
 def assign_splits(examples: list[dict], fractions: tuple[float, float, float] = (0.7, 0.15, 0.15), seed: int = 0,

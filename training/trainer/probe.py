@@ -12,12 +12,13 @@ import os
 import sys
 import time
 from contextlib import nullcontext
+from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from sklearn.metrics import f1_score
 
+from inference.model import task_losses
 from inference.windows import pad_batch
 
 
@@ -47,18 +48,14 @@ def first_window_features(model, windows: list[list[int]], pad_id: int, batch_si
 def head_loss(heads: dict[str, torch.Tensor], x: torch.Tensor, topic_y: torch.Tensor, stance_y: torch.Tensor,
               sample_weight: torch.Tensor, pos_weight: torch.Tensor | None,
               stance_weight: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
-    """The training losses of linear heads on features ``x``: (mean topic BCE, stance cross-entropy), weighted.
+    """The training losses (the model's :func:`~inference.model.task_losses`) of linear heads on features ``x``:
+    (mean topic BCE, stance cross-entropy), weighted.
 
     The two heads share no parameter, so each loss depends on its own head only.
     """
-    t = F.binary_cross_entropy_with_logits(x @ heads["topic_weight"].T + heads["topic_bias"], topic_y,
-                                           pos_weight=pos_weight, reduction="none").mean(1)
-    s = torch.zeros_like(t)
-    if heads["stance_weight"].shape[0] > 1:
-        s = F.cross_entropy(x @ heads["stance_weight"].T + heads["stance_bias"], stance_y, weight=stance_weight,
-                            reduction="none")
-    w = sample_weight / sample_weight.sum().clamp(min=1e-6)
-    return (t * w).sum(), (s * w).sum()
+    stance = x @ heads["stance_weight"].T + heads["stance_bias"] if heads["stance_weight"].shape[0] > 1 else None
+    return task_losses(x @ heads["topic_weight"].T + heads["topic_bias"], stance, topic_y, stance_y, sample_weight,
+                       pos_weight, stance_weight)
 
 
 def fit_linear_heads(x: torch.Tensor, topic_y: torch.Tensor, stance_y: torch.Tensor, n_stances: int,
@@ -140,9 +137,32 @@ def _subsample(split, limit: int, seed: int):
     return {k: [v[i] for i in idx] for k, v in split.items()}
 
 
-def probe_init(model, train, validation, pad_id: int, batch_size: int, bf16: bool, pos_weight, stance_weight,
-               l2: float, max_articles: int = 0, seed: int = 0,
-               probed: tuple[str, ...] = ("topic", "stance")) -> dict:
+@dataclass(frozen=True)
+class ProbeSettings:
+    """How the probe runs and what it fits.
+
+    Attributes:
+        pad_id, batch_size, bf16: how the frozen encoder reads the first windows.
+        pos_weight, stance_weight: the training losses' class weights (tensors or None).
+        l2: the penalty used without a validation split.
+        max_articles: fit on a seeded random sample of at most this many articles of each split (0: all); a
+            warm start does not need millions, and the features of a sample fit in memory (n x hidden floats).
+        seed: the sample's seed.
+        probed: the heads that start from the probe ("topic", "stance"); the others keep their random start.
+    """
+
+    pad_id: int = 0
+    batch_size: int = 64
+    bf16: bool = False
+    pos_weight: torch.Tensor | None = None
+    stance_weight: torch.Tensor | None = None
+    l2: float = 3e-4
+    max_articles: int = 0
+    seed: int = 0
+    probed: tuple[str, ...] = ("topic", "stance")
+
+
+def probe_init(model, train, validation, settings: ProbeSettings) -> dict:
     """Fit the model's heads on its frozen encoder's features of the training split, in place.
 
     With a validation split the penalty is chosen on it: the heads are fitted along ``L2_PATH`` (strong to weak,
@@ -152,10 +172,7 @@ def probe_init(model, train, validation, pad_id: int, batch_size: int, bf16: boo
     Args:
         train, validation: tokenized splits (``windows``, ``topic_labels``, ``stance_labels``, ``sample_weight``);
             ``validation`` may be None or empty.
-        l2: the penalty used without a validation split.
-        max_articles: fit on a seeded random sample of at most this many articles of each split (0: all); a
-            warm start does not need millions, and the features of a sample fit in memory (n x hidden floats).
-        probed: the heads that start from the probe ("topic", "stance"); the others keep their random start.
+        settings: see :class:`ProbeSettings`.
 
     Returns:
         What was done, for the log and ``train_metrics.json``: articles (and ``of_articles`` when sampled),
@@ -163,12 +180,16 @@ def probe_init(model, train, validation, pad_id: int, batch_size: int, bf16: boo
         and on validation each head's loss, the topic micro-F1 at 0.5 and the stance accuracy of the probe.
     """
     began = time.monotonic()
+    pad_id, batch_size, bf16, pos_weight, stance_weight = (settings.pad_id, settings.batch_size, settings.bf16,
+                                                           settings.pos_weight, settings.stance_weight)
+    l2, probed = settings.l2, settings.probed
     device = next(model.parameters()).device
     if torch.cuda.is_available() and device.type == "cpu":
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
         model.to(device)
     n_train = _rows(train)
-    train, validation = _subsample(train, max_articles, seed), _subsample(validation, max_articles, seed + 1)
+    train = _subsample(train, settings.max_articles, settings.seed)
+    validation = _subsample(validation, settings.max_articles, settings.seed + 1)
     x = first_window_features(model, [ws[0] for ws in train["windows"]], pad_id, batch_size, device, bf16)
     topic_y, stance_y, weight = _targets(train)
     n_stances = model.stance_head.out_features

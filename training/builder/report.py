@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from .splits import SPLITS
+from ..dataset_folder import PLOT_FILE, SPLITS, write_report
 
 
 def _table(header: list[str], rows: list[list]) -> str:
@@ -111,10 +111,13 @@ def plot_distribution(schema, rows_by_split, path: Path) -> None:
     plt.close(fig)
 
 
-def write_build_report(out: Path, schema, lfs, rows_by_split, stats, boiler_keys, dedup, clusters, members, gold,
-                       info, plots: bool = True) -> str:
-    """Write ``report.md`` (and ``label_distribution.png``); returns a short summary for the terminal."""
+def write_build_report(out: Path, schema, lfs, rows_by_split, build, gold, info, plots: bool = True) -> str:
+    """Write ``report.md`` (and ``label_distribution.png``) from what the passes found (``build``); returns a
+    short summary for the terminal."""
     rows = [r for s in SPLITS for r in rows_by_split[s]]
+    stats = {"files": build.files, "records": build.records, "skipped": build.skipped, "redecoded": build.redecoded,
+             "pages": len(build.pages)}
+    boiler_keys, dedup, clusters = build.boilerplate, build.dedup, build.clusters
     furniture_left = Counter(line for r in rows for line in r["furniture"])
     exact = sum(1 for k in dedup.kind.values() if k == "exact")
     # every article of a cluster but one is a duplicate; union can fold an earlier article into a cluster
@@ -164,13 +167,12 @@ def write_build_report(out: Path, schema, lfs, rows_by_split, stats, boiler_keys
         parts += [f"Gold file `{gold.path}`: {len(gold)} lines, {len(gold.used)} matched an article, "
                   f"{gold.unmatched()} unmatched.", ""]
     if plots:
-        plot_distribution(schema, rows_by_split, out / "label_distribution.png")
-        parts += ["## Splits", "", "![label distribution](label_distribution.png)", ""]
-    (out / "report.md").write_text("\n".join(parts), encoding="utf-8")
+        plot_distribution(schema, rows_by_split, out / PLOT_FILE)
+        parts += ["## Splits", "", f"![label distribution]({PLOT_FILE})", ""]
     metrics = {"examples": len(rows), "skipped": len(stats["skipped"]), "redecoded": len(stats["redecoded"]),
                "furniture_left": sum(furniture_left.values()), "boilerplate_sentences": len(boiler_keys),
                "exact_duplicates": exact, "near_duplicates": near, **{f"weak_{k}": v for k, v in wg.items()}}
-    (out / "build_metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    write_report(out, "\n".join(parts), metrics)
     summary = (f"articles {stats['records']}, skipped {len(stats['skipped'])}, re-decoded {len(stats['redecoded'])}, "
                f"furniture left {metrics['furniture_left']}, boilerplate sentences {len(boiler_keys)}, "
                f"duplicates {exact} exact + {near} near")

@@ -11,15 +11,6 @@ import torch
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
 
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def softmax(x: np.ndarray) -> np.ndarray:
-    z = np.exp(x - x.max(1, keepdims=True))
-    return z / z.sum(1, keepdims=True)
-
-
 def fit_temperature(logits: np.ndarray, labels: np.ndarray, multilabel: bool) -> float:
     """One temperature minimizing the validation log-loss (Guo et al. 2017), by LBFGS on log T."""
     x = torch.tensor(logits, dtype=torch.float64)
@@ -60,7 +51,7 @@ def stance_ece(probs: np.ndarray, labels: np.ndarray) -> float:
     return expected_calibration_error(conf, (probs.argmax(1) == labels).astype(float))
 
 
-def tune_thresholds(probs: np.ndarray, labels: np.ndarray, min_positives: int = 3,
+def tune_thresholds(probs: np.ndarray, labels: np.ndarray, min_positives: int = 10,
                     fallback: float = 0.5) -> list[float]:
     """Per topic, the threshold maximizing that topic's F1 on validation; ``fallback`` for rare topics."""
     grid = np.round(np.arange(0.05, 0.96, 0.025), 3)

@@ -1,0 +1,1 @@
+"""The dataset builder (``newstag-build``): pages to a labeled, deduplicated, split dataset folder."""
