@@ -1,7 +1,7 @@
 """Duplicate grouping: exact (normalized text hash) and near (MinHash LSH over word shingles).
 
 Example:
-    >>> d = Deduplicator(threshold=0.5)
+    >>> d = Deduplicator(min_similarity=0.5)
     >>> d.add("a", text_a); d.add("b", text_b)
     >>> d.clusters()  # {"a": "a", "b": "a"} when b repeats a
 """
@@ -26,10 +26,10 @@ def normalize(text: str) -> str:
 class Deduplicator:
     """Groups articles into clusters of exact and near duplicates, streaming (one article at a time)."""
 
-    def __init__(self, threshold: float = 0.45, num_perm: int = 128, shingle: int = 3, seed: int = 1):
-        self.threshold, self.num_perm, self.shingle, self.seed = threshold, num_perm, shingle, seed
-        # LSH bands tuned below the threshold: candidates near it are not lost; the estimate then decides
-        self.lsh = MinHashLSH(threshold=max(0.1, 0.6 * threshold), num_perm=num_perm)
+    def __init__(self, min_similarity: float = 0.45, num_perm: int = 128, shingle: int = 3, seed: int = 1):
+        self.min_similarity, self.num_perm, self.shingle, self.seed = min_similarity, num_perm, shingle, seed
+        # LSH bands tuned below the similarity asked for: candidates near it are not lost; the estimate then decides
+        self.lsh = MinHashLSH(threshold=max(0.1, 0.6 * min_similarity), num_perm=num_perm)
         template = MinHash(num_perm=num_perm, seed=seed)
         self._permutations, self._scheme = template.permutations, template.scheme  # drawn once, not per article
         self.exact: dict[str, str] = {}
@@ -69,7 +69,7 @@ class Deduplicator:
         if m is None:
             return None
         values = m.hashvalues
-        matches = [o for o in self.lsh.query(m) if float(np.mean(self.signatures[o] == values)) >= self.threshold]
+        matches = [o for o in self.lsh.query(m) if float(np.mean(self.signatures[o] == values)) >= self.min_similarity]
         self.lsh.insert(key, m)
         self.signatures[key] = values.astype(np.uint32)
         for other in matches:  # union with every match: rewrites of one story may each match only the original

@@ -57,7 +57,7 @@ def read_pass(build: Build, inputs: list[str], columns: dict, exclude: list, raw
     Copies and rewrites of one story (near duplicates of the raw text) count once.
     """
     counter = BoilerplateCounter(min_articles)
-    raw_dedup = Deduplicator(threshold=near_similarity)
+    raw_dedup = Deduplicator(min_similarity=near_similarity)
     with raw_file.open("w", encoding="utf-8") as raw, tqdm(desc="reading", unit=" articles", file=sys.stderr) as bar:
         for item in read_inputs(inputs, columns, exclude):
             if isinstance(item, Skip):
@@ -90,7 +90,7 @@ def label_pass(build: Build, raw_file: Path, labeled_file: Path, counter: Boiler
     Returns:
         Per article id what the splitting needs: labels, gold or not, length, date, a given split.
     """
-    build.dedup = Deduplicator(threshold=near_similarity)
+    build.dedup = Deduplicator(min_similarity=near_similarity)
     meta: dict[str, dict] = {}
     ids_seen: dict[str, int] = {}
     with raw_file.open(encoding="utf-8") as raw, labeled_file.open("w", encoding="utf-8") as lab:

@@ -60,13 +60,7 @@ def pr_curves(probs: np.ndarray, labels: np.ndarray, names: list[str], path: Pat
             continue
         p, r, _ = precision_recall_curve(labels[:, j], probs[:, j])
         ax.plot(r, p, label=n)
-    ax.set_xlabel("recall")
-    ax.set_ylabel("precision")
-    ax.set_title("topic precision-recall curves")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _finish(plt, fig, ax, path, "recall", "precision", "topic precision-recall curves")
 
 
 def reliability(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: Path, bins: int = 10) -> None:
@@ -83,9 +77,14 @@ def reliability(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: Path, bi
                 xs.append(conf[m].mean())
                 ys.append(correct[m].mean())
         ax.plot(xs, ys, "o-", label=name)
-    ax.set_xlabel("predicted probability")
-    ax.set_ylabel("observed frequency")
-    ax.set_title("reliability")
+    _finish(plt, fig, ax, path, "predicted probability", "observed frequency", "reliability")
+
+
+def _finish(plt, fig, ax, path: Path, xlabel: str, ylabel: str, title: str) -> None:
+    """Axis labels, title and legend of a line plot, then save it and free the figure."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -162,6 +162,28 @@ class ProbeSettings:
     probed: tuple[str, ...] = ("topic", "stance")
 
 
+def _fit_on_path(x, targets, xv, val_targets, n_stances: int, s: ProbeSettings) -> tuple[dict, dict]:
+    """Fit along ``L2_PATH``; each head keeps the fit with its lowest validation loss. Returns (heads, info)."""
+    topic_y, stance_y, weight = targets
+    tv, sv, wv = val_targets
+    best: dict[str, tuple] = {}  # head -> (validation loss, penalty, its weight and bias)
+    fit = None
+    for penalty in L2_PATH:
+        fit = fit_linear_heads(x, topic_y, stance_y, n_stances, weight, s.pos_weight, s.stance_weight, penalty, fit)
+        heads = raw_heads(fit)
+        losses = head_loss(heads, xv, tv, sv, wv, s.pos_weight, s.stance_weight)
+        for name, loss in zip(("topic", "stance"), losses):  # each head keeps its own best penalty
+            if name not in best or float(loss) < best[name][0]:
+                best[name] = (float(loss), penalty, {k: heads[k] for k in (f"{name}_weight", f"{name}_bias")})
+    heads = best["topic"][2] | best["stance"][2]
+    pred = (xv @ heads["topic_weight"].T + heads["topic_bias"] >= 0).int().numpy()
+    stance_acc = float(((xv @ heads["stance_weight"].T + heads["stance_bias"]).argmax(1) == sv).float().mean())
+    f1 = float(f1_score((tv >= 0.5).int().numpy(), pred, average="micro", zero_division=0))
+    return heads, {"l2": {name: best[name][1] for name in best},
+                   "validation_loss": {name: round(best[name][0], 4) for name in best},
+                   "validation_topic_micro_f1": round(f1, 4), "validation_stance_accuracy": round(stance_acc, 4)}
+
+
 def probe_init(model, train, validation, settings: ProbeSettings) -> dict:
     """Fit the model's heads on its frozen encoder's features of the training split, in place.
 
@@ -179,55 +201,42 @@ def probe_init(model, train, validation, settings: ProbeSettings) -> dict:
         seconds, the penalty of each head,
         and on validation each head's loss, the topic micro-F1 at 0.5 and the stance accuracy of the probe.
     """
-    began = time.monotonic()
-    pad_id, batch_size, bf16, pos_weight, stance_weight = (settings.pad_id, settings.batch_size, settings.bf16,
-                                                           settings.pos_weight, settings.stance_weight)
-    l2, probed = settings.l2, settings.probed
+    began, s = time.monotonic(), settings
     device = next(model.parameters()).device
     if torch.cuda.is_available() and device.type == "cpu":
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
         model.to(device)
     n_train = _rows(train)
-    train = _subsample(train, settings.max_articles, settings.seed)
-    validation = _subsample(validation, settings.max_articles, settings.seed + 1)
-    x = first_window_features(model, [ws[0] for ws in train["windows"]], pad_id, batch_size, device, bf16)
-    topic_y, stance_y, weight = _targets(train)
+    train = _subsample(train, s.max_articles, s.seed)
+    validation = _subsample(validation, s.max_articles, s.seed + 1)
+
+    def features(split):
+        return first_window_features(model, [ws[0] for ws in split["windows"]], s.pad_id, s.batch_size, device, s.bf16)
+
+    x, targets = features(train), _targets(train)
     n_stances = model.stance_head.out_features
-    info = {"heads": list(probed), "articles": len(x)} | ({"of_articles": n_train} if len(x) < n_train else {})
+    info = {"heads": list(s.probed), "articles": len(x)} | ({"of_articles": n_train} if len(x) < n_train else {})
     if validation is not None and _rows(validation):
-        xv = first_window_features(model, [ws[0] for ws in validation["windows"]], pad_id, batch_size, device, bf16)
-        tv, sv, wv = _targets(validation)
-        best: dict[str, tuple] = {}  # head -> (validation loss, penalty, its weight and bias)
-        fit = None
-        for penalty in L2_PATH:
-            fit = fit_linear_heads(x, topic_y, stance_y, n_stances, weight, pos_weight, stance_weight, penalty, fit)
-            heads = raw_heads(fit)
-            losses = head_loss(heads, xv, tv, sv, wv, pos_weight, stance_weight)
-            for name, loss in zip(("topic", "stance"), losses):  # each head keeps its own best penalty
-                if name not in best or float(loss) < best[name][0]:
-                    best[name] = (float(loss), penalty, {k: heads[k] for k in (f"{name}_weight", f"{name}_bias")})
-        heads = best["topic"][2] | best["stance"][2]
-        pred = (xv @ heads["topic_weight"].T + heads["topic_bias"] >= 0).int().numpy()
-        stance_acc = float(((xv @ heads["stance_weight"].T + heads["stance_bias"]).argmax(1) == sv).float().mean())
-        l2 = {name: best[name][1] for name in best}
-        info |= {"l2": l2, "validation_loss": {name: round(best[name][0], 4) for name in best},
-                 "validation_topic_micro_f1": round(float(f1_score((tv >= 0.5).int().numpy(), pred, average="micro",
-                                                                   zero_division=0)), 4),
-                 "validation_stance_accuracy": round(stance_acc, 4)}
+        heads, found = _fit_on_path(x, targets, features(validation), _targets(validation), n_stances, s)
+        info |= found
     else:
-        heads = raw_heads(fit_linear_heads(x, topic_y, stance_y, n_stances, weight, pos_weight, stance_weight, l2))
-        l2 = {"topic": l2, "stance": l2}
-        info |= {"l2": l2}
+        heads = raw_heads(fit_linear_heads(x, *targets[:2], n_stances, targets[2], s.pos_weight, s.stance_weight, s.l2))
+        info |= {"l2": {"topic": s.l2, "stance": s.l2}}
     with torch.no_grad():
-        for name in probed:
+        for name in s.probed:
             head = getattr(model, f"{name}_head")
             head.weight.copy_(heads[f"{name}_weight"])
             head.bias.copy_(heads[f"{name}_bias"])
     info["seconds"] = round(time.monotonic() - began, 1)
+    _log(info, n_train, s.probed)
+    return info
+
+
+def _log(info: dict, n_train: int, probed: tuple[str, ...]) -> None:
+    l2 = info["l2"]
     scored = (f"; validation topic micro-F1 {info['validation_topic_micro_f1']:.3f}, stance accuracy "
               f"{info['validation_stance_accuracy']:.3f}") if "validation_loss" in info else ""
-    sampled = f" (a random sample of {n_train})" if len(x) < n_train else ""
-    print(f"newstag-train: linear probe fitted on {len(x)} articles{sampled} in {info['seconds']} s (L2 topic "
+    sampled = f" (a random sample of {n_train})" if info["articles"] < n_train else ""
+    print(f"newstag-train: linear probe fitted on {info['articles']} articles{sampled} in {info['seconds']} s (L2 topic "
           f"{l2['topic']:g}, stance {l2['stance']:g}{scored}); fine-tuning starts from it ({' and '.join(probed)} "
           f"head{'s' if len(probed) > 1 else ''})", file=sys.stderr)
-    return info

@@ -1,4 +1,4 @@
-"""newstag-train with the tiny base model, the saved model folder, the Tagger on it, and newstag-eval."""
+"""The ``Tagger`` API on a model folder trained with the tiny base model: predict, pipe, evidence, windows, loading."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from inference import NewstagError, Tagger, TagResult, TopicTag
 from inference.model import TaggerModel, aggregate
 from inference.sentences import sentences
 from inference.windows import encode_windows
-from training.trainer.config import TrainConfig, load_config
 
 ARTICLES = [
     ("Truce holds in Aden", "Both sides agreed to a 72-hour truce on Sunday, officials said. The truce held overnight."),
@@ -28,36 +27,6 @@ LONG = " ".join(f"Aid convoys reached displaced families in town number {i} afte
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-# ---- the model folder -------------------------------------------------------------------------------------
-
-def test_model_folder_describes_itself(trained_model, sample_dataset):
-    for name in ("tagger.json", "model.safetensors", "config.json", "README.md", "metrics.json", "report.md",
-                 "train_metrics.json"):
-        assert (trained_model / name).is_file(), name
-    pngs = sorted(p.name for p in trained_model.glob("*.png"))
-    assert pngs == ["per_topic.png", "pr_curves.png", "reliability.png", "stance_confusion.png"]
-    for p in trained_model.glob("*.png"):
-        assert p.read_bytes()[:8] == PNG, p.name
-    assert not (trained_model / "checkpoints").exists()
-    cfg = json.loads((trained_model / "tagger.json").read_text())
-    schema = json.loads((sample_dataset / "schema.json").read_text())
-    assert cfg["format"] == "newstag-tagger"
-    assert cfg["topics"] == [t["name"] for t in schema["topics"]]
-    assert cfg["stances"] == [s["name"] for s in schema["stances"]]
-    assert (cfg["max_length"], cfg["stride"]) == (64, 16)
-    assert cfg["train_config"]["epochs"] == 1.0
-    assert cfg["data_fingerprint"] == json.loads((sample_dataset / "fingerprint.json").read_text())["fingerprint"]
-    assert set(cfg["thresholds"]) == set(cfg["topics"])
-    assert cfg["temperature"]["topic"] > 0 and cfg["temperature"]["stance"] > 0
-    assert cfg["boilerplate"] == json.loads((sample_dataset / "boilerplate.json").read_text())
-    readme = (trained_model / "README.md").read_text()
-    assert "Tagger.from_pretrained" in readme and "## Test metrics" in readme
-    metrics = json.loads((trained_model / "metrics.json").read_text())
-    assert metrics["split"] == "test"
-    for key in ("topic_micro_f1", "topic_macro_f1", "stance_accuracy", "stance_macro_f1"):
-        assert 0.0 <= metrics[key] <= 1.0
-
-
 def test_model_folder_needs_nothing_from_training(trained_model, tagger):
     # everything inference needs is in the folder: schema, labels, thresholds, windows
     assert tagger.schema.topic_names == tagger.topics
@@ -65,8 +34,6 @@ def test_model_folder_needs_nothing_from_training(trained_model, tagger):
     assert np.allclose(tagger.thresholds, [json.loads((trained_model / "tagger.json").read_text())["thresholds"][t]
                                            for t in tagger.topics])
 
-
-# ---- the Tagger -------------------------------------------------------------------------------------------
 
 def test_predict_one_string_gives_one_result(tagger):
     res = tagger.predict(ARTICLES[0][1])
@@ -249,72 +216,6 @@ def test_tagger_model_forward_shapes():
     assert out["topic_logits"].shape == (3, 7) and out["stance_logits"].shape == (3, 3)
 
 
-# ---- newstag-eval and the config ---------------------------------------------------------------------------
-
-def test_eval_main_writes_metrics(trained_model, sample_dataset, tmp_path, capsys):
-    from datasets import load_from_disk
-
-    from training.evaluate import main
-
-    out = tmp_path / "eval"
-    assert main([str(trained_model), str(sample_dataset), "--split", "validation", "-o", str(out)]) == 0
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["split"] == "validation"
-    assert metrics["examples"] == len(load_from_disk(str(sample_dataset))["validation"])
-    assert set(metrics["per_topic"]) == set(json.loads((trained_model / "tagger.json").read_text())["topics"])
-    assert len(metrics["stance_confusion"]) == 3
-    assert sum(map(sum, metrics["stance_confusion"])) == metrics["examples"]
-    assert metrics["gold"]["examples"] > 0  # the sample has hand labels: model and rules side by side
-    assert set(metrics["gold"]) == {"examples", "model", "weak_labels"}
-    assert (out / "report.md").is_file()
-    assert (out / "stance_confusion.png").read_bytes()[:8] == PNG
-    assert "newstag-eval: validation (" in capsys.readouterr().out
-
-
-def test_eval_main_unknown_split(trained_model, sample_dataset, capsys):
-    from training.evaluate import main
-
-    assert main([str(trained_model), str(sample_dataset), "--split", "dev"]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith(f"newstag-eval: error: {sample_dataset} has no split 'dev'; splits: train, validation, test")
-
-
-def test_config_file_unknown_key_names_it(tmp_path):
-    path = tmp_path / "train.yaml"
-    path.write_text("epochs: 2\nlearning_rat: 0.001\n", encoding="utf-8")
-    with pytest.raises(NewstagError) as info:
-        load_config(str(path), [])
-    assert str(info.value).startswith(f"{path}: unknown key 'learning_rat'; known keys: base_model, ")
-
-
-def test_config_override_unknown_key_names_it():
-    with pytest.raises(NewstagError, match=r"^unknown option --epochz; known keys: "):
-        load_config(None, ["--epochz", "3"])
-
-
-def test_config_override_bad_value_and_missing_value():
-    with pytest.raises(NewstagError, match=r"^epochs: 'many' is not a valid float"):
-        load_config(None, ["--epochs", "many"])
-    with pytest.raises(NewstagError, match=r"^--epochs needs a value"):
-        load_config(None, ["--epochs"])
-    with pytest.raises(NewstagError, match=r"^group_by_length: 'maybe' is not a valid bool"):
-        load_config(None, ["--group_by_length", "maybe"])
-
-
-def test_config_file_and_overrides(tmp_path, repo_root):
-    cfg = load_config(str(repo_root / "configs" / "train.yaml"), ["--epochs=2", "--max-length", "128",
-                                                                  "--group_by_length", "false"])
-    assert isinstance(cfg, TrainConfig)
-    assert (cfg.epochs, cfg.max_length, cfg.group_by_length) == (2.0, 128, False)
-    gpu = load_config(str(repo_root / "configs" / "train-gpu.yaml"), [])
-    assert gpu.batch_size == 64 and gpu.bf16 == "true"
-    assert gpu.learning_rate == TrainConfig().learning_rate  # a GPU config changes only what must change
-
-
-def test_repo_train_yaml_is_the_builtin_defaults(repo_root):
-    assert load_config(str(repo_root / "configs" / "train.yaml"), []) == TrainConfig()
-
-
 def test_tag_pages_strips_the_background_paragraph_the_outlet_pastes(tagger, seeds_dir, monkeypatch):
     from inference.boilerplate import BoilerplateCounter, story_group
     from inference.pages import split_articles
@@ -341,7 +242,3 @@ def test_tag_pages_strips_the_background_paragraph_the_outlet_pastes(tagger, see
     assert sum(sentence_key(s) in keys for _, text in arts for s in sentences(text)) >= 6  # what was there
 
 
-def test_attention_dropout_is_off_by_default_for_the_fused_attention_kernel(trained_model):
-    cfg = json.loads((trained_model / "config.json").read_text())
-    assert cfg["attention_probs_dropout_prob"] == 0.0 and cfg["hidden_dropout_prob"] == 0.1
-    assert json.loads((trained_model / "tagger.json").read_text())["train_config"]["attention_dropout"] == 0.0
