@@ -58,7 +58,7 @@ def train(data: str, output: str, cfg: TrainConfig, callbacks: Sequence = ()) ->
     Args:
         callbacks: extra ``transformers.TrainerCallback`` objects (benchmarks time epochs with one).
     """
-    from transformers import AutoTokenizer, EarlyStoppingCallback, set_seed
+    from transformers import EarlyStoppingCallback, set_seed
 
     if cfg.head_init not in HEAD_INIT:
         raise NewstagError(f"head_init: {cfg.head_init!r} is not one of {', '.join(HEAD_INIT)}")
@@ -70,12 +70,7 @@ def train(data: str, output: str, cfg: TrainConfig, callbacks: Sequence = ()) ->
         raise NewstagError(f"{data} has an empty train split; build with more articles or other --fractions")
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
-    base = cfg.base_model or default_base_model()
-    tokenizer = AutoTokenizer.from_pretrained(base, trust_remote_code=False)
-    encoder = load_encoder(base, config_overrides={"attention_probs_dropout_prob": cfg.attention_dropout,
-                                                   "attention_dropout": cfg.attention_dropout})
-    model = TaggerModel(encoder, len(schema.topics), len(schema.stances), dropout=cfg.dropout)
-
+    base, tokenizer, model = _base_model(cfg, len(schema.topics), len(schema.stances))
     tok = tokenize(ds, tokenizer, schema, cfg)
     pos_weight, stance_weight = class_weights(tok["train"], len(schema.topics), len(schema.stances), cfg)
     use_bf16 = cfg.bf16 == "true" or (cfg.bf16 == "auto" and bf16_supported())
@@ -121,6 +116,17 @@ def train(data: str, output: str, cfg: TrainConfig, callbacks: Sequence = ()) ->
                  f"stance accuracy {metrics['stance_accuracy']:.3f} ({metrics['examples']} articles)")
     print(line)
     return 0
+
+
+def _base_model(cfg: TrainConfig, n_topics: int, n_stances: int):
+    """The base encoder (``base_model``, else the bundled one) with two new heads, and its tokenizer."""
+    from transformers import AutoTokenizer
+
+    base = cfg.base_model or default_base_model()
+    tokenizer = AutoTokenizer.from_pretrained(base, trust_remote_code=False)
+    encoder = load_encoder(base, config_overrides={"attention_probs_dropout_prob": cfg.attention_dropout,
+                                                   "attention_dropout": cfg.attention_dropout})
+    return base, tokenizer, TaggerModel(encoder, n_topics, n_stances, dropout=cfg.dropout)
 
 
 if __name__ == "__main__":

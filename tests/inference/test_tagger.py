@@ -242,3 +242,22 @@ def test_tag_pages_strips_the_background_paragraph_the_outlet_pastes(tagger, see
     assert sum(sentence_key(s) in keys for _, text in arts for s in sentences(text)) >= 6  # what was there
 
 
+def test_pipe_learns_the_streams_boilerplate_when_asked(tagger, monkeypatch):
+    pasted = ("The Coastal Herald is an independent outlet founded in 1998 in the port city. "
+              "It is funded by its readers and by no government or party.")
+    stories = [(f"Story {i}", f"Officials in town {i} opened a new bridge on Monday morning. {pasted}") for i in range(4)]
+    seen, real = [], Tagger._tag_chunk
+
+    def tag_chunk(self, arts, *args):
+        seen.extend(arts)
+        return real(self, arts, *args)
+
+    monkeypatch.setattr(Tagger, "_tag_chunk", tag_chunk)
+    plain = list(tagger.pipe(iter(stories), evidence=False))
+    assert all("Coastal Herald" in text for _, text in seen)
+    seen.clear()
+    cleaned = list(tagger.pipe(iter(stories), evidence=False, boilerplate_sample=3))
+    assert len(cleaned) == len(plain) == 4
+    assert [t for t, _ in seen] == [t for t, _ in stories]
+    assert not any("Coastal Herald" in text for _, text in seen)
+    assert all("new bridge" in text for _, text in seen)

@@ -111,51 +111,51 @@ def plot_distribution(schema, rows_by_split, path: Path) -> None:
     plt.close(fig)
 
 
-def write_build_report(out: Path, schema, lfs, rows_by_split, build, gold, info, plots: bool = True) -> str:
-    """Write ``report.md`` (and ``label_distribution.png``) from what the passes found (``build``); returns a
-    short summary for the terminal."""
-    rows = [r for s in SPLITS for r in rows_by_split[s]]
-    stats = {"files": build.files, "records": build.records, "skipped": build.skipped, "redecoded": build.redecoded,
-             "pages": len(build.pages)}
-    boiler_keys, dedup, clusters = build.boilerplate, build.dedup, build.clusters
-    furniture_left = Counter(line for r in rows for line in r["furniture"])
-    exact = sum(1 for k in dedup.kind.values() if k == "exact")
-    # every article of a cluster but one is a duplicate; union can fold an earlier article into a cluster
-    near = sum(len(keys) - 1 for keys in clusters.values()) - exact
-    dup_clusters = [keys for keys in clusters.values() if len(keys) > 1]
-    wg = weak_vs_gold(schema, rows)
-    topic_rows, stance_rows = label_table(schema, rows_by_split)
+def _inputs_section(build, rows: list[dict], info: dict) -> list[str]:
     parts = [
         "# Dataset report", "",
-        f"Fingerprint `{info['fingerprint']}`; built in {info['seconds']:.1f}s from {stats['files']} input(s).", "",
+        f"Fingerprint `{info['fingerprint']}`; built in {info['seconds']:.1f}s from {build.files} input(s).", "",
         "## Inputs", "",
         _table(["what", "count"], [
-            ["input files", stats["files"]], ["pages split into articles", stats["pages"]],
-            ["articles read", stats["records"]], ["records skipped", len(stats["skipped"])],
-            ["files re-decoded (not UTF-8)", len(stats["redecoded"])],
+            ["input files", build.files], ["pages split into articles", len(build.pages)],
+            ["articles read", build.records], ["records skipped", len(build.skipped)],
+            ["files re-decoded (not UTF-8)", len(build.redecoded)],
             ["examples written", len(rows)]]), "",
     ]
-    if stats["redecoded"]:
-        parts += ["Re-decoded files:", ""] + [f"- `{p}`: {enc}" for p, enc in sorted(stats["redecoded"].items())] + [""]
-    if stats["skipped"]:
-        parts += ["Skipped records (the run went on):", ""] + [f"- {s}" for s in stats["skipped"]] + [""]
-    parts += ["## Furniture check", "",
-              f"Known furniture lines left in article text: **{sum(furniture_left.values())}**", ""]
+    if build.redecoded:
+        parts += ["Re-decoded files:", ""] + [f"- `{p}`: {enc}" for p, enc in sorted(build.redecoded.items())] + [""]
+    if build.skipped:
+        parts += ["Skipped records (the run went on):", ""] + [f"- {s}" for s in build.skipped] + [""]
+    return parts
+
+
+def _cleaning_section(build, rows: list[dict], furniture_left: Counter, exact: int, near: int) -> list[str]:
+    """Furniture left in the text, boilerplate removed, duplicates found."""
+    boiler_keys = build.boilerplate
+    removals = sum(r.get("boilerplate_removed", 0) for r in rows) if rows and "boilerplate_removed" in rows[0] \
+        else sum(boiler_keys.values())
+    parts = ["## Furniture check", "", f"Known furniture lines left in article text: **{sum(furniture_left.values())}**",
+             ""]
     parts += [f"- `{line}` x{n}" for line, n in furniture_left.most_common(10)] + [""]
     parts += ["## Cross-document boilerplate", "",
-              f"{len(boiler_keys)} distinct repeated sentences removed, "
-              f"{sum(r.get('boilerplate_removed', 0) for r in rows) if rows and 'boilerplate_removed' in rows[0] else sum(boiler_keys.values())} "
-              f"removals in all; articles touched: {max(boiler_keys.values()) if boiler_keys else 0} at most per sentence.", ""]
+              f"{len(boiler_keys)} distinct repeated sentences removed, {removals} removals in all; articles touched: "
+              f"{max(boiler_keys.values()) if boiler_keys else 0} at most per sentence.", ""]
     parts += [f"- \"{k[:110]}\" ({n} articles)" for k, n in sorted(boiler_keys.items(), key=lambda x: -x[1])[:8]] + [""]
+    dup_clusters = [keys for keys in build.clusters.values() if len(keys) > 1]
     parts += ["## Duplicates", "",
               f"Exact duplicates: **{exact}**; near duplicates: **{near}**; clusters with more than one article: "
               f"{len(dup_clusters)}. Unless --keep-duplicates, one representative per cluster is kept; the others "
               "are listed in its `duplicates` column.", ""]
-    parts += ["## Labeling functions", "",
-              "Coverage, overlaps and conflicts are fractions of all examples; accuracy is against gold "
-              "where gold exists (n gold = examples with gold on which the function voted).", "",
-              _table(["function", "votes", "coverage", "overlaps", "conflicts", "accuracy", "n gold"],
-                     lf_table(schema, lfs, rows)), ""]
+    return parts
+
+
+def _labels_section(schema, lfs, rows_by_split, rows: list[dict], wg: dict, gold) -> list[str]:
+    topic_rows, stance_rows = label_table(schema, rows_by_split)
+    parts = ["## Labeling functions", "",
+             "Coverage, overlaps and conflicts are fractions of all examples; accuracy is against gold "
+             "where gold exists (n gold = examples with gold on which the function voted).", "",
+             _table(["function", "votes", "coverage", "overlaps", "conflicts", "accuracy", "n gold"],
+                    lf_table(schema, lfs, rows)), ""]
     parts += ["## Labels", "", "Final labels (gold where given, else weak) per split; weak labels against gold "
               "over all gold examples.", "",
               _table(["topic", *SPLITS, "weak total", "gold total", "weak P", "weak R", "weak F1"], topic_rows), "",
@@ -166,15 +166,29 @@ def write_build_report(out: Path, schema, lfs, rows_by_split, build, gold, info,
     if gold is not None:
         parts += [f"Gold file `{gold.path}`: {len(gold)} lines, {len(gold.used)} matched an article, "
                   f"{gold.unmatched()} unmatched.", ""]
+    return parts
+
+
+def write_build_report(out: Path, schema, lfs, rows_by_split, build, gold, info, plots: bool = True) -> str:
+    """Write ``report.md`` (and ``label_distribution.png``) from what the passes found (``build``); returns a
+    short summary for the terminal."""
+    rows = [r for s in SPLITS for r in rows_by_split[s]]
+    furniture_left = Counter(line for r in rows for line in r["furniture"])
+    exact = sum(1 for k in build.dedup.kind.values() if k == "exact")
+    # every article of a cluster but one is a duplicate; union can fold an earlier article into a cluster
+    near = sum(len(keys) - 1 for keys in build.clusters.values()) - exact
+    wg = weak_vs_gold(schema, rows)
+    parts = (_inputs_section(build, rows, info) + _cleaning_section(build, rows, furniture_left, exact, near)
+             + _labels_section(schema, lfs, rows_by_split, rows, wg, gold))
     if plots:
         plot_distribution(schema, rows_by_split, out / PLOT_FILE)
         parts += ["## Splits", "", f"![label distribution]({PLOT_FILE})", ""]
-    metrics = {"examples": len(rows), "skipped": len(stats["skipped"]), "redecoded": len(stats["redecoded"]),
-               "furniture_left": sum(furniture_left.values()), "boilerplate_sentences": len(boiler_keys),
+    metrics = {"examples": len(rows), "skipped": len(build.skipped), "redecoded": len(build.redecoded),
+               "furniture_left": sum(furniture_left.values()), "boilerplate_sentences": len(build.boilerplate),
                "exact_duplicates": exact, "near_duplicates": near, **{f"weak_{k}": v for k, v in wg.items()}}
     write_report(out, "\n".join(parts), metrics)
-    summary = (f"articles {stats['records']}, skipped {len(stats['skipped'])}, re-decoded {len(stats['redecoded'])}, "
-               f"furniture left {metrics['furniture_left']}, boilerplate sentences {len(boiler_keys)}, "
+    summary = (f"articles {build.records}, skipped {len(build.skipped)}, re-decoded {len(build.redecoded)}, "
+               f"furniture left {metrics['furniture_left']}, boilerplate sentences {len(build.boilerplate)}, "
                f"duplicates {exact} exact + {near} near")
     if wg:
         summary += (f"\nweak labels vs gold ({wg['gold_examples']}): topic micro-F1 {wg['topic_micro_f1']:.3f}, "
