@@ -42,7 +42,16 @@ def test_every_article_is_labeled_and_sized(labels, records):
     assert titles <= read, sorted(titles - read)[:5]
     for r in records:
         words = len(r.text.split())
-        assert 80 <= words <= 330, (r.title, words)  # 80-300 words of story; some carry a pasted background
+        assert 20 <= words <= 700, (r.title, words)  # wire briefs of 25-80 words up to long features
+
+
+def test_everyday_news_mix(labels, records):
+    """Most real news has no topic of the schema and a neutral stance, and runs from briefs to features."""
+    assert sum(not r["topics"] for r in labels) >= 150
+    assert sum(r["stance"] == "neutral" for r in labels) >= 190
+    words = [len(r.text.split()) for r in records]
+    assert sum(w <= 80 for w in words) >= 40, "wire briefs"
+    assert sum(w >= 450 for w in words) >= 5, "long features"
 
 
 def test_shapes(records):
