@@ -42,7 +42,17 @@ def test_every_article_is_labeled_and_sized(labels, records):
     assert titles <= read, sorted(titles - read)[:5]
     for r in records:
         words = len(r.text.split())
-        assert 80 <= words <= 330, (r.title, words)  # 80-300 words of story; some carry a pasted background
+        assert 20 <= words <= 700, (r.title, words)  # from wire briefs to long features
+
+
+def test_mix_looks_like_real_news(labels, records):
+    """Real news: many articles with no topic, mostly neutral stance, briefs next to long features."""
+    stances = Counter(r["stance"] for r in labels)
+    assert sum(not r["topics"] for r in labels) >= 0.3 * len(labels)
+    assert stances["neutral"] == max(stances.values()), stances
+    words = [len(r.text.split()) for r in records]
+    assert sum(n < 80 for n in words) >= 30, "wire briefs"
+    assert sum(n > 400 for n in words) >= 5, "long features"
 
 
 def test_shapes(records):
