@@ -42,16 +42,18 @@ def test_every_article_is_labeled_and_sized(labels, records):
     assert titles <= read, sorted(titles - read)[:5]
     for r in records:
         words = len(r.text.split())
-        assert 20 <= words <= 700, (r.title, words)  # wire briefs of 25-80 words up to long features
+        assert 20 <= words <= 700, (r.title, words)  # from wire briefs to long features
 
 
-def test_everyday_news_mix(labels, records):
-    """Most real news has no topic of the schema and a neutral stance, and runs from briefs to features."""
-    assert sum(not r["topics"] for r in labels) >= 150
-    assert sum(r["stance"] == "neutral" for r in labels) >= 190
+def test_mix_looks_like_real_news(labels, records):
+    """Real news: most articles have no topic of the schema, neutral is the commonest stance, and wire briefs
+    stand next to long features."""
+    stances = Counter(r["stance"] for r in labels)
+    assert sum(not r["topics"] for r in labels) >= 0.4 * len(labels)
+    assert stances["neutral"] >= 0.5 * len(labels), stances
     words = [len(r.text.split()) for r in records]
-    assert sum(w <= 80 for w in words) >= 40, "wire briefs"
-    assert sum(w >= 450 for w in words) >= 5, "long features"
+    assert sum(n <= 80 for n in words) >= 70, "wire briefs"
+    assert sum(n >= 400 for n in words) >= 10, "long features"
 
 
 def test_shapes(records):
