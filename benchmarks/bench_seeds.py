@@ -42,10 +42,10 @@ def tag_seeds(tagger, seeds: Path, expected: list[dict]) -> list[dict]:
     from inference.boilerplate import collection_texts, strip_boilerplate
     from inference.pages import split_articles
     from inference.readers import decode
+    from inference.rules import labeling_functions, weak_label
     from training.builder.gold import title_key
-    from training.builder.rules import labeling_functions, weak_label
 
-    lfs = labeling_functions(tagger.schema)
+    lfs = labeling_functions(tagger.rule_schema)
     names = sorted({e["file"] for e in expected})
     pages = [decode((seeds / name).read_bytes(), name)[0] for name in names]
     per_page = [split_articles(p) for p in pages]
@@ -56,7 +56,7 @@ def tag_seeds(tagger, seeds: Path, expected: list[dict]) -> list[dict]:
         single = tagger.tag_page(page, evidence=False)
         for art, res, one in zip(articles, results, single, strict=True):
             text = strip_boilerplate(next(cleaned), tagger.boilerplate)[0]
-            weak = weak_label(tagger.schema, lfs, art.title, text)
+            weak = weak_label(tagger.rule_schema, lfs, art.title, text)
             found[(name, title_key(art.title))] = {"model": (res.topic_names, res.stance),
                                                    "model page by page": (one.topic_names, one.stance),
                                                    "rules": (list(weak.topics), weak.stance)}

@@ -1,4 +1,4 @@
-"""The label schema: topics, stances and the builder's labeling rules, read from YAML and validated.
+"""The label schema: topics and stances (and, validated by ``inference.rules``, the labeling rules), read from YAML.
 
 The schema is data: adding a topic or renaming a stance is an edit of ``configs/labels.yaml``.
 A saved model carries its schema, so inference never reads ``configs/``.
@@ -13,12 +13,11 @@ from pathlib import Path
 import yaml
 
 from .errors import NewstagError
+from .rules import EmbeddingRule, Rule, parse_embedding_rule, parse_rules
+from .validation import check_keys, fail
 
 _TOP_KEYS = {"version", "topics", "stances", "default_stance", "rules", "embedding_rule"}
-_LABEL_KEYS = {"name", "description", "threshold"}
-_RULE_KEYS = {"name", "label", "keywords", "patterns", "near", "window", "unless", "vote", "weight", "scope", "min_hits"}
-_EMBED_KEYS = {"enabled", "min_similarity", "weight", "model", "stances"}
-_SCOPES = {"text", "title", "lead"}
+_LABEL_KEYS = {"name", "description", "min_votes", "threshold"}  # threshold: the old spelling of min_votes
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 
 
@@ -26,32 +25,7 @@ _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 class Label:
     name: str
     description: str
-    threshold: float = 1.0  # weak-label score needed for a topic; unused for stances
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One keyword/regex labeling function: votes ``vote`` for ``label`` or abstains."""
-
-    name: str
-    label: str
-    patterns: tuple[str, ...]
-    near: tuple[str, ...] = ()
-    window: int = 12
-    unless: tuple[str, ...] = ()
-    vote: int = 1
-    weight: float = 1.0
-    scope: str = "text"
-    min_hits: int = 1
-
-
-@dataclass(frozen=True)
-class EmbeddingRule:
-    enabled: bool = False
-    min_similarity: float = 0.45
-    weight: float = 1.0
-    model: str | None = None
-    stances: bool = False
+    min_votes: float = 1.0  # summed rule votes a topic needs as a weak label; unused for stances
 
 
 @dataclass(frozen=True)
@@ -59,7 +33,7 @@ class Schema:
     topics: tuple[Label, ...]
     stances: tuple[Label, ...]
     default_stance: str
-    rules: tuple[Rule, ...] = ()
+    rules: tuple[Rule, ...] = ()  # empty when read without rules
     embedding_rule: EmbeddingRule = field(default_factory=EmbeddingRule)
     version: int = 1
 
@@ -85,7 +59,7 @@ class Schema:
         e = self.embedding_rule
         return {
             "version": self.version,
-            "topics": [{"name": t.name, "description": t.description, "threshold": t.threshold} for t in self.topics],
+            "topics": [{"name": t.name, "description": t.description, "min_votes": t.min_votes} for t in self.topics],
             "stances": [{"name": s.name, "description": s.description} for s in self.stances],
             "default_stance": self.default_stance,
             "rules": rule_dicts,
@@ -115,116 +89,52 @@ def load_schema(path: str | Path) -> Schema:
     return schema_from_dict(raw, source=str(path))
 
 
-def _fail(source: str, key: str, problem: str, fix: str):
-    raise NewstagError(f"{source}: {key}: {problem}; {fix}")
-
-
-def _check_keys(source: str, where: str, got: dict, allowed: set[str]) -> None:
-    unknown = sorted(set(got) - allowed)
-    if unknown:
-        _fail(source, f"{where}.{unknown[0]}", "unknown key", f"use one of {', '.join(sorted(allowed))}")
-
-
 def _labels(source: str, key: str, raw) -> tuple[Label, ...]:
     if not isinstance(raw, list) or not raw:
-        _fail(source, key, "must be a non-empty list", "list entries like '- name: ceasefire' with a description")
+        fail(source, key, "must be a non-empty list", "list entries like '- name: ceasefire' with a description")
     seen, out = set(), []
     for i, item in enumerate(raw):
         where = f"{key}[{i}]"
         if isinstance(item, str):
             item = {"name": item}
         if not isinstance(item, dict):
-            _fail(source, where, "must be a mapping with name and description", "write '- name: X' and 'description: ...'")
-        _check_keys(source, where, item, _LABEL_KEYS)
+            fail(source, where, "must be a mapping with name and description", "write '- name: X' and 'description: ...'")
+        check_keys(source, where, item, _LABEL_KEYS)
         name = item.get("name")
         if not isinstance(name, str) or not _NAME.match(name):
-            _fail(source, f"{where}.name", f"invalid label name {name!r}", "use letters, digits, '_' or '-', starting with a letter")
+            fail(source, f"{where}.name", f"invalid label name {name!r}", "use letters, digits, '_' or '-', starting with a letter")
         if name in seen:
-            _fail(source, f"{where}.name", f"duplicate label '{name}'", "give each label a distinct name")
+            fail(source, f"{where}.name", f"duplicate label '{name}'", "give each label a distinct name")
         seen.add(name)
-        out.append(Label(name, str(item.get("description", "")), float(item.get("threshold", 1.0))))
+        out.append(Label(name, str(item.get("description", "")), float(item.get("min_votes", item.get("threshold", 1.0)))))
     return tuple(out)
 
 
-def _regexes(source: str, where: str, raw, literal: bool = False) -> tuple[str, ...]:
-    if raw is None:
-        return ()
-    if isinstance(raw, str):
-        raw = [raw]
-    out = []
-    for j, pat in enumerate(raw):
-        if not isinstance(pat, str) or not pat:
-            _fail(source, f"{where}[{j}]", "must be a non-empty string", "quote the pattern")
-        if literal:  # word boundaries only where the phrase starts or ends with a word character
-            body = r"\s+".join(re.escape(w) for w in pat.split())
-            pat = (r"\b" if re.match(r"\w", pat) else "") + body + (r"\b" if re.search(r"\w$", pat) else "")
-        try:
-            re.compile(pat)
-        except re.error as err:
-            _fail(source, f"{where}[{j}]", f"invalid regular expression {pat!r} ({err})", "fix or escape the pattern")
-        out.append(pat)
-    return tuple(out)
+def schema_from_dict(raw, source: str = "<schema>", with_rules: bool = True) -> Schema:
+    """Validate a schema mapping (from YAML or a model folder) into a ``Schema``.
 
-
-def schema_from_dict(raw, source: str = "<schema>") -> Schema:
-    """Validate a schema mapping (from YAML or a model folder) into a ``Schema``."""
+    Args:
+        with_rules: also validate and compile-check the labeling rules (``inference.rules``); without, the
+            schema is the label set alone (``rules`` empty), which is all tagging with a model needs.
+    """
     if not isinstance(raw, dict):
-        _fail(source, "<top>", "must be a mapping", "start the file with 'topics:' and 'stances:'")
-    _check_keys(source, "<top>", raw, _TOP_KEYS)
+        fail(source, "<top>", "must be a mapping", "start the file with 'topics:' and 'stances:'")
+    check_keys(source, "<top>", raw, _TOP_KEYS)
     for key in ("topics", "stances"):
         if key not in raw:
-            _fail(source, key, "missing", f"add a '{key}:' list")
+            fail(source, key, "missing", f"add a '{key}:' list")
     topics = _labels(source, "topics", raw["topics"])
     stances = _labels(source, "stances", raw["stances"])
     names = {t.name for t in topics} | {s.name for s in stances}
     clash = {t.name for t in topics} & {s.name for s in stances}
     if clash:
-        _fail(source, "stances", f"'{sorted(clash)[0]}' is both a topic and a stance", "rename one of them")
+        fail(source, "stances", f"'{sorted(clash)[0]}' is both a topic and a stance", "rename one of them")
     default = raw.get("default_stance", stances[0].name)
     if default not in {s.name for s in stances}:
-        _fail(source, "default_stance", f"'{default}' is not a stance", f"use one of {', '.join(s.name for s in stances)}")
-    rules, rule_names = [], set()
-    raw_rules = raw.get("rules") or []
-    if not isinstance(raw_rules, list):
-        _fail(source, "rules", "must be a list", "write one '- name: ...' entry per labeling rule")
-    for i, r in enumerate(raw_rules):
-        where = f"rules[{i}]"
-        if not isinstance(r, dict):
-            _fail(source, where, "must be a mapping", "give name, label and keywords or patterns")
-        _check_keys(source, where, r, _RULE_KEYS)
-        name = r.get("name", f"rule_{i}")
-        if name in rule_names:
-            _fail(source, f"{where}.name", f"duplicate rule name '{name}'", "give each rule a distinct name")
-        rule_names.add(name)
-        label = r.get("label")
-        if label not in names:
-            _fail(source, f"{where}.label", f"rule '{name}' names unknown label '{label}'",
-                  f"use a topic or stance defined above ({', '.join(sorted(names))})")
-        patterns = _regexes(source, f"{where}.keywords", r.get("keywords"), literal=True) + _regexes(
-            source, f"{where}.patterns", r.get("patterns"))
-        if not patterns:
-            _fail(source, where, f"rule '{name}' has no keywords or patterns", "add 'keywords:' or 'patterns:'")
-        vote = int(r.get("vote", 1))
-        if vote not in (1, -1) or (vote == -1 and label not in {t.name for t in topics}):
-            _fail(source, f"{where}.vote", f"vote must be 1, or -1 for a topic (got {r.get('vote')!r})", "use 1 or -1")
-        scope = r.get("scope", "text")
-        if scope not in _SCOPES:
-            _fail(source, f"{where}.scope", f"unknown scope {scope!r}", f"use one of {', '.join(sorted(_SCOPES))}")
-        rules.append(Rule(
-            name=name, label=label, patterns=patterns,
-            near=_regexes(source, f"{where}.near", r.get("near")),
-            window=int(r.get("window", 12)),
-            unless=_regexes(source, f"{where}.unless", r.get("unless")),
-            vote=vote, weight=float(r.get("weight", 1.0)), scope=scope, min_hits=int(r.get("min_hits", 1)),
-        ))
-    emb = raw.get("embedding_rule") or {}
-    if not isinstance(emb, dict):
-        _fail(source, "embedding_rule", "must be a mapping", "write 'enabled: true' under it")
-    _check_keys(source, "embedding_rule", emb, _EMBED_KEYS)
-    return Schema(
-        topics=topics, stances=stances, default_stance=default, rules=tuple(rules),
-        embedding_rule=EmbeddingRule(
-            enabled=bool(emb.get("enabled", False)), min_similarity=float(emb.get("min_similarity", 0.45)),
-            weight=float(emb.get("weight", 1.0)), model=emb.get("model"), stances=bool(emb.get("stances", False))),
-        version=int(raw.get("version", 1)),
-    )
+        fail(source, "default_stance", f"'{default}' is not a stance", f"use one of {', '.join(s.name for s in stances)}")
+    rules, embedding = (), EmbeddingRule()
+    if with_rules:  # the builder's labeling rules; a Tagger reads them only when it uses them
+        rules = parse_rules(raw.get("rules"), names, {t.name for t in topics}, source)
+        embedding = parse_embedding_rule(raw.get("embedding_rule"), source)
+    return Schema(topics=topics, stances=stances, default_stance=default, rules=rules, embedding_rule=embedding,
+                  version=int(raw.get("version", 1)))

@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from itertools import islice
@@ -78,7 +79,7 @@ class Tagger:
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.config = config
-        self.schema: Schema = schema_from_dict(config["schema"], source="tagger.json")
+        self.schema: Schema = schema_from_dict(config["schema"], source="tagger.json", with_rules=False)
         self.topics: list[str] = list(config["topics"])
         self.stances: list[str] = list(config["stances"])
         self._read_calibration()
@@ -90,6 +91,11 @@ class Tagger:
         self.device = torch.device(device) if device is not None else next(model.parameters()).device
         self.dtype = dtype
         self.max_windows: int | None = None  # None: read every window of an article (set 1 to truncate)
+
+    @functools.cached_property
+    def rule_schema(self) -> Schema:
+        """The schema with its labeling rules, validated on first use (tagging alone never needs them)."""
+        return schema_from_dict(self.config["schema"], source="tagger.json")
 
     def _read_calibration(self) -> None:
         self.thresholds = np.array([self.config.get("thresholds", {}).get(t, 0.5) for t in self.topics],

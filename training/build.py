@@ -19,13 +19,13 @@ from pathlib import Path
 
 from inference.errors import NewstagError, cli_errors
 from inference.readers import expand_inputs, parse_columns
+from inference.rules import labeling_functions
 from inference.schema import load_schema
 
 from . import dataset_folder
 from .builder.gold import read_gold
 from .builder.passes import Build, choose_splits, fingerprint, keep_representatives, label_pass, read_pass
 from .builder.report import write_build_report
-from .builder.rules import labeling_functions
 from .dataset_folder import SPLITS
 
 

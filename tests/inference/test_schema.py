@@ -66,7 +66,7 @@ def test_small_good_file_loads(tmp_path):
     assert schema.topic_names == ["ceasefire", "protest"]
     assert schema.stance_names == ["supportive", "neutral"]
     assert [r.name for r in schema.rules] == ["cf_keyword"]
-    assert schema.topics[0].threshold == 1.0
+    assert schema.topics[0].min_votes == 1.0
 
 
 def test_keywords_are_literal_phrases(tmp_path):
@@ -89,7 +89,7 @@ def test_unknown_top_level_key(tmp_path):
 
 def test_unknown_key_in_a_topic(tmp_path):
     path = write(tmp_path, GOOD.replace("    description: Demonstrations.", "    descripton: Demonstrations."))
-    assert error_of(path).startswith(f"{path}: topics[1].descripton: unknown key; use one of description, name, threshold")
+    assert error_of(path).startswith(f"{path}: topics[1].descripton: unknown key; use one of description, min_votes, name, threshold")
 
 
 def test_unknown_key_in_a_rule(tmp_path):

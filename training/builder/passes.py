@@ -14,11 +14,11 @@ from tqdm.auto import tqdm
 from inference.boilerplate import BoilerplateCounter, strip_boilerplate
 from inference.errors import NewstagError
 from inference.readers import Record, Skip, read_inputs
+from inference.rules import LabelingFunction, weak_label
 from inference.schema import Schema
 
 from .dedup import Deduplicator
 from .gold import GoldLabels
-from .rules import LabelingFunction, weak_label
 from .splits import assign_splits
 
 

@@ -8,7 +8,6 @@ from inference import NewstagError
 from training.trainer.config import TrainConfig, load_config
 
 
-
 def test_config_file_unknown_key_names_it(tmp_path):
     path = tmp_path / "train.yaml"
     path.write_text("epochs: 2\nlearning_rat: 0.001\n", encoding="utf-8")

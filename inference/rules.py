@@ -2,7 +2,7 @@
 
 Each rule of ``configs/labels.yaml`` becomes a named labeling function that votes for (or, for a topic,
 against) one label or abstains, in the manner of Snorkel's ``@labeling_function``. Votes are summed per
-label with the rules' weights: a topic is given when its sum reaches the topic's threshold; the stance
+label with the rules' weights: a topic is given when its sum reaches the topic's ``min_votes``; the stance
 with the highest sum wins, else the schema's default stance.
 
 Example:
@@ -17,12 +17,99 @@ import math
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from inference.schema import Rule, Schema
-from inference.sentences import sentences
+from .sentences import sentences
+from .validation import check_keys, compile_patterns, fail
+
+if TYPE_CHECKING:
+    from .schema import Schema
 
 ABSTAIN = 0
 WORD = re.compile(r"\w+")
+RULE_KEYS = {"name", "label", "keywords", "patterns", "near", "window", "unless", "vote", "weight", "scope", "min_hits"}
+EMBED_KEYS = {"enabled", "min_similarity", "weight", "model", "stances"}
+SCOPES = {"text", "title", "lead"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One keyword/regex labeling function: votes ``vote`` for ``label`` or abstains."""
+
+    name: str
+    label: str
+    patterns: tuple[str, ...]
+    near: tuple[str, ...] = ()
+    window: int = 12
+    unless: tuple[str, ...] = ()
+    vote: int = 1
+    weight: float = 1.0
+    scope: str = "text"
+    min_hits: int = 1
+
+
+@dataclass(frozen=True)
+class EmbeddingRule:
+    """The builder's zero-shot vote by sentence similarity to a label's description (``training.builder``)."""
+
+    enabled: bool = False
+    min_similarity: float = 0.45
+    weight: float = 1.0
+    model: str | None = None
+    stances: bool = False
+
+
+def parse_rules(raw_rules, labels: set[str], topics: set[str], source: str) -> tuple[Rule, ...]:
+    """Validate the schema's ``rules:`` list (every pattern compiled once, to check it) into ``Rule``s.
+
+    Raises:
+        NewstagError: naming the file, the rule's key and the fix.
+    """
+    rules, rule_names = [], set()
+    raw_rules = raw_rules or []
+    if not isinstance(raw_rules, list):
+        fail(source, "rules", "must be a list", "write one '- name: ...' entry per labeling rule")
+    for i, r in enumerate(raw_rules):
+        where = f"rules[{i}]"
+        if not isinstance(r, dict):
+            fail(source, where, "must be a mapping", "give name, label and keywords or patterns")
+        check_keys(source, where, r, RULE_KEYS)
+        name = r.get("name", f"rule_{i}")
+        if name in rule_names:
+            fail(source, f"{where}.name", f"duplicate rule name '{name}'", "give each rule a distinct name")
+        rule_names.add(name)
+        label = r.get("label")
+        if label not in labels:
+            fail(source, f"{where}.label", f"rule '{name}' names unknown label '{label}'",
+                 f"use a topic or stance defined above ({', '.join(sorted(labels))})")
+        patterns = compile_patterns(source, f"{where}.keywords", r.get("keywords"), literal=True) + compile_patterns(
+            source, f"{where}.patterns", r.get("patterns"))
+        if not patterns:
+            fail(source, where, f"rule '{name}' has no keywords or patterns", "add 'keywords:' or 'patterns:'")
+        vote = int(r.get("vote", 1))
+        if vote not in (1, -1) or (vote == -1 and label not in topics):
+            fail(source, f"{where}.vote", f"vote must be 1, or -1 for a topic (got {r.get('vote')!r})", "use 1 or -1")
+        scope = r.get("scope", "text")
+        if scope not in SCOPES:
+            fail(source, f"{where}.scope", f"unknown scope {scope!r}", f"use one of {', '.join(sorted(SCOPES))}")
+        rules.append(Rule(
+            name=name, label=label, patterns=patterns,
+            near=compile_patterns(source, f"{where}.near", r.get("near")),
+            window=int(r.get("window", 12)),
+            unless=compile_patterns(source, f"{where}.unless", r.get("unless")),
+            vote=vote, weight=float(r.get("weight", 1.0)), scope=scope, min_hits=int(r.get("min_hits", 1)),
+        ))
+    return tuple(rules)
+
+
+def parse_embedding_rule(raw, source: str) -> EmbeddingRule:
+    emb = raw or {}
+    if not isinstance(emb, dict):
+        fail(source, "embedding_rule", "must be a mapping", "write 'enabled: true' under it")
+    check_keys(source, "embedding_rule", emb, EMBED_KEYS)
+    return EmbeddingRule(enabled=bool(emb.get("enabled", False)), min_similarity=float(emb.get("min_similarity", 0.45)),
+                         weight=float(emb.get("weight", 1.0)), model=emb.get("model"),
+                         stances=bool(emb.get("stances", False)))
 
 
 @dataclass(frozen=True)
@@ -139,10 +226,10 @@ def combine(schema: Schema, lfs: list[LabelingFunction], votes: dict[str, int],
         score[name] += s
     topics, conf = [], {}
     for t in schema.topics:
-        margin = score[t.name] - t.threshold
+        margin = score[t.name] - t.min_votes
         if margin >= 0:
             topics.append(t.name)
-        # distance from the threshold, squashed: 0.5 at the threshold, near 1 far from it on either side
+        # distance from min_votes, squashed: 0.5 there, near 1 far from it on either side
         conf[t.name] = round(1.0 / (1.0 + math.exp(-2.0 * (abs(margin) + 0.5))), 3)
     stance_scores = {s: score[s] for s in schema.stance_names}
     best = max(stance_scores.values())
