@@ -214,9 +214,9 @@ class WeakLabel:
     votes: dict[str, int]  # labeling function name -> vote, abstentions left out
 
 
-def combine(schema: Schema, lfs: list[LabelingFunction], votes: dict[str, int],
-            extra: dict[str, float] | None = None) -> WeakLabel:
-    """Weighted vote per label. ``extra`` adds scores from other sources (the embedding rule)."""
+def label_scores(schema: Schema, lfs: list[LabelingFunction], votes: dict[str, int],
+                 extra: dict[str, float] | None = None) -> dict[str, float]:
+    """The summed weighted votes of every topic and stance (0 where no rule voted)."""
     score = {name: 0.0 for name in schema.topic_names + schema.stance_names}
     for lf in lfs:
         v = votes.get(lf.name, ABSTAIN)
@@ -224,6 +224,20 @@ def combine(schema: Schema, lfs: list[LabelingFunction], votes: dict[str, int],
             score[lf.label] += v * lf.weight
     for name, s in (extra or {}).items():
         score[name] += s
+    return score
+
+
+def vote(lfs: list[LabelingFunction], title: str, text: str) -> dict[str, int]:
+    """Every labeling function's vote on one article, abstentions left out."""
+    sents = sentences(text)
+    scopes = make_scopes(title, sents)
+    return {lf.name: v for lf in lfs if (v := lf(title, sents, scopes)) != ABSTAIN}
+
+
+def combine(schema: Schema, lfs: list[LabelingFunction], votes: dict[str, int],
+            extra: dict[str, float] | None = None) -> WeakLabel:
+    """Weighted vote per label. ``extra`` adds scores from other sources (the embedding rule)."""
+    score = label_scores(schema, lfs, votes, extra)
     topics, conf = [], {}
     for t in schema.topics:
         margin = score[t.name] - t.min_votes
@@ -246,7 +260,4 @@ def combine(schema: Schema, lfs: list[LabelingFunction], votes: dict[str, int],
 def weak_label(schema: Schema, lfs: list[LabelingFunction], title: str, text: str,
                extra: dict[str, float] | None = None) -> WeakLabel:
     """Run every labeling function on one article and combine the votes."""
-    sents = sentences(text)
-    scopes = make_scopes(title, sents)
-    votes = {lf.name: v for lf in lfs if (v := lf(title, sents, scopes)) != ABSTAIN}
-    return combine(schema, lfs, votes, extra)
+    return combine(schema, lfs, vote(lfs, title, text), extra)

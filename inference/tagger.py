@@ -18,12 +18,14 @@ import numpy as np
 import torch
 
 from . import model_folder
+from .blend import RuleBlend, RuleVotes, rule_votes
 from .boilerplate import collection_texts, learn_from_stream, strip_boilerplate, strip_repeated
 from .errors import NewstagError
 from .model import TaggerModel, deciding_windows
 from .pages import split_articles
+from .rules import LabelingFunction, labeling_functions
 from .schema import Schema, schema_from_dict
-from .scores import probabilities
+from .scores import probabilities, sigmoid, softmax
 from .sentences import sentences
 from .windows import encode_windows, pad_batch
 
@@ -32,7 +34,8 @@ from .windows import encode_windows, pad_batch
 class TopicTag:
     name: str
     score: float  # calibrated probability
-    evidence: str  # the sentence that drove the score most
+    evidence: str  # the sentence that drove the model's score most
+    rules: tuple[str, ...] = ()  # the labeling rules that voted for the topic, where rules and model are blended
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,12 @@ class Tagger:
         """The schema with its labeling rules, validated on first use (tagging alone never needs them)."""
         return schema_from_dict(self.config["schema"], source="tagger.json")
 
+    @functools.cached_property
+    def labeling_functions(self) -> list[LabelingFunction]:
+        return labeling_functions(self.rule_schema)
+
     def _read_calibration(self) -> None:
+        self.blend = RuleBlend.from_manifest(self.config)
         self.thresholds = np.array([self.config.get("thresholds", {}).get(t, 0.5) for t in self.topics],
                                    dtype=np.float32)
         temp = self.config.get("temperature", {})
@@ -131,6 +139,13 @@ class Tagger:
         self.config["temperature"] = dict(temperature)
         self.config["thresholds"] = {t: float(thresholds[t]) for t in self.topics}
         self.config["calibration"] = info
+        self._read_calibration()
+
+    def set_blend(self, blend: RuleBlend | None) -> None:
+        """Blend the labeling rules' votes with the model (fitted by the trainer), in memory; None: the model alone."""
+        self.config.pop("blend", None)
+        if blend is not None:
+            self.config["blend"] = blend.to_manifest()
         self._read_calibration()
 
     # ---- tagging ------------------------------------------------------------------------------------------
@@ -191,10 +206,34 @@ class Tagger:
         return [[next(flat) for _ in page] for page in per_page]
 
     def logits(self, items: Iterable, batch_size: int = 32) -> tuple[np.ndarray, np.ndarray, list[int]]:
-        """Raw per-article topic and stance logits (before temperature) and window counts, for evaluation."""
+        """Raw per-article topic and stance logits of the network (before temperature and blend) and window
+        counts, for calibration."""
         arts = [_as_article(x) for x in items]
-        topic, stance, counts, _ = self._forward(arts, batch_size, evidence=False)
+        topic, stance, counts, _, _ = self._forward(arts, batch_size, evidence=False)
         return topic, stance, counts
+
+    def scores(self, items: Iterable, batch_size: int = 32) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """The final per-article topic probabilities and stance distributions (what ``predict`` thresholds and
+        reports) and window counts, for evaluation."""
+        arts = [_as_article(x) for x in items]
+        topic, stance, counts, texts, _ = self._forward(arts, batch_size, evidence=False)
+        topic_p, stance_p, _ = self._probabilities(arts, texts, topic, stance)
+        return topic_p, stance_p, counts
+
+    def rule_votes(self, articles: list[tuple[str | None, str]]) -> RuleVotes:
+        """The labeling rules' votes on ``(title, text)`` articles, after the model's boilerplate is stripped."""
+        texts = [strip_boilerplate(t, self.boilerplate)[0] if self.boilerplate else t for _, t in articles]
+        return rule_votes(self.rule_schema, self.labeling_functions, [(a[0], x) for a, x in zip(articles, texts)])
+
+    def _probabilities(self, arts, texts, topic_logits, stance_logits):
+        topic_p, stance_p = probabilities(topic_logits, stance_logits, self.topic_temperature,
+                                          self.stance_temperature)
+        if self.blend is None:
+            return topic_p, stance_p, None
+        votes = rule_votes(self.rule_schema, self.labeling_functions, [(a[0], x) for a, x in zip(arts, texts)])
+        topic_p = sigmoid(self.blend.topic_logits(topic_logits / self.topic_temperature, votes))
+        stance_p = softmax(self.blend.stance_logits(stance_logits / self.stance_temperature, votes))
+        return topic_p, stance_p, votes.voters
 
     def resolve_thresholds(self, override: dict[str, float] | None = None) -> np.ndarray:
         """The per-topic decision thresholds with ``override`` ({topic: p}) applied.
@@ -238,19 +277,19 @@ class Tagger:
         ev = None
         if evidence:
             ev = (win, texts, deciding_windows(window_topic, topic, owner).numpy(), token_scores, {})
-        return topic.numpy(), stance.numpy(), counts, ev
+        return topic.numpy(), stance.numpy(), counts, texts, ev
 
     def _tag_chunk(self, arts, batch_size, limits, evidence) -> list[TagResult]:
-        topic_logits, stance_logits, counts, ev = self._forward(arts, batch_size, evidence)
-        topic_p, stance_p = probabilities(topic_logits, stance_logits, self.topic_temperature,
-                                          self.stance_temperature)
+        topic_logits, stance_logits, counts, texts, ev = self._forward(arts, batch_size, evidence)
+        topic_p, stance_p, voters = self._probabilities(arts, texts, topic_logits, stance_logits)
         out = []
         for a, (title, _) in enumerate(arts):
             tags = []
             for j in np.argsort(-topic_p[a]):
                 if topic_p[a, j] >= limits[j]:
                     text = _evidence(ev, a, j) if ev else ""
-                    tags.append(TopicTag(self.topics[j], round(float(topic_p[a, j]), 4), text))
+                    rules = voters[a].get(self.topics[j], ()) if voters else ()
+                    tags.append(TopicTag(self.topics[j], round(float(topic_p[a, j]), 4), text, rules))
             s = int(stance_p[a].argmax())
             out.append(TagResult(
                 topics=tuple(tags),

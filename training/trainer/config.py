@@ -51,6 +51,9 @@ class TrainConfig:
     group_by_length: bool = _f(True, "batch articles of similar length together (less padding)")
     calibrate: bool = _f(True, "fit temperature scaling on the validation split")
     tune_thresholds: bool = _f(True, "tune one threshold per topic on the validation split")
+    rule_blend: str = _f("auto", "blend the labeling rules' votes with the model at tagging time, fitted on the validation "
+                                 "split: gold (on its hand-labeled articles, at least 20), all (every article, weak "
+                                 "labels too), auto (gold when there are enough, else none), none")
     min_positives_for_threshold: int = _f(10, "validation positives a topic needs for a tuned threshold, else 0.5 (fewer overfit the threshold)")
     logging_steps: int = _f(10, "optimizer steps between log lines")
     save_total_limit: int = _f(2, "checkpoints kept during training (the best is always kept)")

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 
 from inference.errors import NewstagError
-from inference.scores import probabilities
 from inference.tagger import Tagger
 
 from . import plots
@@ -31,8 +30,7 @@ def evaluate_split(tagger: Tagger, rows_ds, out_dir: Path, split_name: str = "te
     if unknown:
         raise NewstagError(f"the dataset has topics the model does not know ({', '.join(sorted(unknown))}); "
                            "evaluate on a dataset built with the model's schema")
-    t_logits, s_logits, windows = tagger.logits([(r["title"], r["text"]) for r in rows], batch_size=batch_size)
-    probs, sprobs = probabilities(t_logits, s_logits, tagger.topic_temperature, tagger.stance_temperature)
+    probs, sprobs, windows = tagger.scores([(r["title"], r["text"]) for r in rows], batch_size=batch_size)
     pred = (probs >= tagger.thresholds[None, :]).astype(int)
     spred = sprobs.argmax(1)
     y, s = targets(rows, tagger.topics, tagger.stances)

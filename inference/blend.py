@@ -1,0 +1,89 @@
+"""Rules and model together at tagging time: a logistic blend of the model's calibrated logits and the
+labeling rules' votes, fitted on hand-labeled validation articles by the trainer.
+
+Per article and topic the blended logit is ``a * model_logit + b * fired + c * margin + d``, where ``fired`` is
+1 when the rules give the topic (their summed votes reach its ``min_votes``) and ``margin`` the summed votes
+minus ``min_votes``, clipped to [-3, 3]. The stance logits are a linear map of the model's stance logits and the
+rules' stance scores. Four numbers for all topics and a small matrix for the stance: a few hundred hand labels
+fit them, and a tag can say which rules voted for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .rules import LabelingFunction, label_scores, vote
+from .schema import Schema
+
+MARGIN_CLIP = 3.0
+
+
+@dataclass(frozen=True)
+class RuleVotes:
+    """The rules' view of a batch of articles."""
+
+    margins: np.ndarray  # (articles, topics): summed votes minus min_votes
+    stance: np.ndarray  # (articles, stances): summed votes, 0 where none
+    voters: list[dict[str, tuple[str, ...]]]  # per article: label -> the rules that voted for it
+
+    def topic_features(self, model_logits: np.ndarray) -> np.ndarray:
+        """(articles, topics, 4): model logit, fired, clipped margin, 1."""
+        fired = (self.margins >= 0).astype(np.float64)
+        margin = np.clip(self.margins, -MARGIN_CLIP, MARGIN_CLIP)
+        return np.stack([model_logits, fired, margin, np.ones_like(margin)], axis=-1)
+
+    def stance_features(self, model_logits: np.ndarray) -> np.ndarray:
+        """(articles, 2 * stances + 1): model stance logits, rule stance scores (clipped), 1."""
+        rules = np.clip(self.stance, 0.0, MARGIN_CLIP)
+        return np.concatenate([model_logits, rules, np.ones((len(rules), 1))], axis=1)
+
+
+def rule_votes(schema: Schema, lfs: list[LabelingFunction], articles: list[tuple[str | None, str]]) -> RuleVotes:
+    """Run the labeling functions on ``(title, text)`` articles."""
+    topics, stances = schema.topic_names, schema.stance_names
+    need = np.array([t.min_votes for t in schema.topics])
+    margins = np.zeros((len(articles), len(topics)))
+    stance = np.zeros((len(articles), len(stances)))
+    voters = []
+    by_name = {lf.name: lf for lf in lfs}
+    for i, (title, text) in enumerate(articles):
+        votes = vote(lfs, title or "", text)
+        score = label_scores(schema, lfs, votes)
+        margins[i] = [score[t] for t in topics] - need
+        stance[i] = [score[s] for s in stances]
+        mine: dict[str, list[str]] = {}
+        for name, v in votes.items():
+            if v > 0:
+                mine.setdefault(by_name[name].label, []).append(name)
+        voters.append({label: tuple(names) for label, names in mine.items()})
+    return RuleVotes(margins, stance, voters)
+
+
+@dataclass(frozen=True)
+class RuleBlend:
+    """Fitted blend weights; ``from_manifest`` gives None for a model without one (the model alone decides)."""
+
+    topic: np.ndarray  # (4,)
+    stance: np.ndarray  # (stances, 2 * stances + 1)
+    fitted_on: int = 0  # validation articles
+
+    def topic_logits(self, model_logits: np.ndarray, votes: RuleVotes) -> np.ndarray:
+        return votes.topic_features(model_logits) @ self.topic
+
+    def stance_logits(self, model_logits: np.ndarray, votes: RuleVotes) -> np.ndarray:
+        return votes.stance_features(model_logits) @ self.stance.T
+
+    def to_manifest(self) -> dict:
+        return {"topic": [float(x) for x in self.topic], "stance": [[float(x) for x in row] for row in self.stance],
+                "topic_features": ["model_logit", "rules_fired", "rules_margin", "bias"],
+                "stance_features": "model logits, rule scores, bias", "fitted_on": self.fitted_on}
+
+    @classmethod
+    def from_manifest(cls, manifest: dict) -> RuleBlend | None:
+        raw = manifest.get("blend")
+        if not raw:
+            return None
+        return cls(np.asarray(raw["topic"], dtype=np.float64), np.asarray(raw["stance"], dtype=np.float64),
+                   int(raw.get("fitted_on", 0)))
