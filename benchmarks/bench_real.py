@@ -353,6 +353,9 @@ def main(argv=None) -> int:
         elif not args.no_pool:
             print("skipped (c): the unlabeled corpora are missing")
 
+    if not results and not any(k.startswith("seeds ") for k in metrics):
+        print("nothing was scored (every part switched off or skipped); nothing recorded")
+        return 0
     if results:
         print(f"\nReal dev set ({len(dev)} articles), precision / recall / F1 per topic:")
         print("\n".join(per_topic_table(results, topics)))
