@@ -2,7 +2,7 @@
 
 Example:
     python -m benchmarks.bench_real --model runs/demo/model --no-pool    # (a), (b), (d): a few minutes
-    python -m benchmarks.bench_real --model runs/demo/model              # everything, about 35 min on 2 cores
+    python -m benchmarks.bench_real --model runs/demo/model              # everything: 32 min on a shared 2-core CPU
     python -m benchmarks.bench_real --pool 150 --max_steps 10 --no-record          # a smoke run
 
 The yardstick is ``SHARED/gold/real_dev.jsonl``, 575 real articles labeled by ``SHARED/LABELS.md``; only
@@ -59,7 +59,7 @@ from .real_metrics import (
 from .results import PLOTS, REPO, record, shared_dir, skip_if_missing
 
 NAME = "bench_real"
-DEFAULT_POOL = 500  # the whole benchmark within about 35 min on a 2-core CPU (RESULTS.md has the time)
+DEFAULT_POOL = 500  # the whole benchmark in 32 min on a 2-core CPU shared with other jobs (23.6 of them training)
 FNC_SOURCE, BBC_SOURCE = "fnc-1 train_bodies", "bbc-news"
 CONFIG_KEYS = ("epochs", "learning_rate", "batch_size", "max_length", "max_windows", "head_init",
                "topic_pos_weight", "early_stopping_patience", "bf16", "max_steps", "seed")
@@ -77,6 +77,12 @@ def parse_args(argv=None):
                        ("pool", "(c) the unsupervised path"), ("seeds", "(d) the seed articles")):
         p.add_argument(f"--no-{part}", action="store_true", help=f"skip {what}")
     return p.parse_args(argv)
+
+
+def shown(path: str | Path) -> str:
+    """A path as recorded: relative to the repository when inside it."""
+    p = Path(path).resolve()
+    return p.relative_to(REPO).as_posix() if p.is_relative_to(REPO) else str(p)
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -272,7 +278,7 @@ def main(argv=None) -> int:
     seeds = shared / "seeds"
     do_seeds = not args.no_seeds and seeds_present(seeds)
     results: dict[str, dict] = {}
-    metrics: dict = {"dev articles": len(dev), "labels": str(labels)}
+    metrics: dict = {"dev articles": len(dev), "labels": shown(labels)}
     times: dict = {}
     with tempfile.TemporaryDirectory(prefix="bench_real_") as tmp_name:
         tmp = Path(tmp_name)
@@ -335,7 +341,7 @@ def main(argv=None) -> int:
                                                                            for s in ("train", "validation", "test")),
                 "pool weak topics": ", ".join(f"{t} {n}" for t, n in weak.items()),
                 "pool weak stances": ", ".join(f"{s} {sum(r['weak_stance'] == s for r in c['built'])}" for s in stances),
-                "train overrides": " ".join(overrides(args)) or "(none)", "train config": args.config,
+                "train overrides": " ".join(overrides(args)) or "(none)", "train config": shown(args.config),
                 **{f"train {k}": v for k, v in c["config"].items()}, "train epochs run": c["epochs run"],
                 "pool model topic micro-F1 on its own test split (weak labels)": c["test"].get("topic_micro_f1"),
                 "pool model stance accuracy on its own test split (weak labels)": c["test"].get("stance_accuracy"),
