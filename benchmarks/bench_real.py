@@ -1,0 +1,392 @@
+"""Quality on real news, rules and models: ``python -m benchmarks.bench_real [--model DIR] [--pool N] [flags]``.
+
+Example:
+    python -m benchmarks.bench_real --model runs/demo/model --no-pool    # (a), (b), (d): a few minutes
+    python -m benchmarks.bench_real --model runs/demo/model              # everything: 32 min on a shared 2-core CPU
+    python -m benchmarks.bench_real --pool 150 --max_steps 10 --no-record          # a smoke run
+
+The yardstick is ``SHARED/gold/real_dev.jsonl``, 575 real articles labeled by ``SHARED/LABELS.md``; only
+aggregate figures are printed. Four parts, each switched off by its flag:
+
+(a) ``--no-rules``: the builder's weak labels. ``newstag-build`` runs in-process on the dev set (a temp JSONL
+    of id/title/text, a temp gold file, ``--gold --gold-to-test --keep-duplicates --no-plots --labels``;
+    its terminal output is not shown) and its ``articles.jsonl`` is scored: topic micro/macro-F1, per-topic
+    P/R/F1, stance accuracy, macro-F1 and confusion matrix, and per rule its coverage (share of dev articles
+    it voted on) and precision (a +1 topic vote is right when gold has the topic, a -1 vote when gold lacks
+    it, a stance vote when gold has that stance). An article the builder dropped counts as tagged with no
+    topic and the default stance.
+(b) ``--no-model``: ``inference.Tagger.from_pretrained(--model).predict([(title, text), ...], evidence=False)``
+    on the dev texts, the same figures (tuned thresholds).
+(c) ``--no-pool``: the whole unsupervised path. An unlabeled pool of ``--pool`` real articles, a seeded
+    sample spread evenly over FNC-1 ``train_bodies.csv`` (minus the dev set's body ids), BBC News (minus the
+    dev set's rows) and Reuters-21578 ModApte train (title and body), after dropping every candidate that is
+    a copy or near copy of a dev text (half of its word 5-grams in one dev article), is written to a temp
+    JSONL; ``newstag-build`` (no gold, default options) and ``newstag-train`` (``--config``, default
+    ``configs/train.yaml``, with the size flags and ``--set`` overrides, recorded) run on it; the model is
+    scored on the dev set as in (b), beside the rules of (a). AG News and the FNC-1 competition test files are
+    never read.
+(d) ``--no-seeds``: ``benchmarks.bench_seeds`` on the 11 seed articles for the ``--model`` folder and the
+    pool model: topic micro-F1 and stance accuracy, the rules beside them.
+
+Output: the table, the total time, one record (``benchmarks/results.jsonl``, ``RESULTS.md``) and
+``benchmarks/plots/real_per_topic.png`` (per-topic F1 of each tagger); ``--no-record`` writes the plot to the
+temp folder instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .common_train import LABELS, build, overrides, parser, train, write_jsonl
+from .real_metrics import (
+    NearCopies,
+    balanced_sample,
+    confusion_line,
+    per_topic_table,
+    plot_per_topic,
+    rule_stats,
+    score_tags,
+)
+from .results import PLOTS, REPO, record, shared_dir, skip_if_missing
+
+NAME = "bench_real"
+DEFAULT_POOL = 500  # the whole benchmark in 32 min on a 2-core CPU shared with other jobs (23.6 of them training)
+FNC_SOURCE, BBC_SOURCE = "fnc-1 train_bodies", "bbc-news"
+CONFIG_KEYS = ("epochs", "learning_rate", "batch_size", "max_length", "max_windows", "head_init",
+               "topic_pos_weight", "early_stopping_patience", "bf16", "max_steps", "seed")
+
+
+def parse_args(argv=None):
+    p = parser(NAME, __doc__, limit=False)
+    p.add_argument("--labels", default=str(LABELS), help="label schema and rules (default configs/labels.yaml)")
+    p.add_argument("--model", default="runs/demo/model", help="model folder for (b) and (d) (default runs/demo/model)")
+    p.add_argument("--pool", type=int, default=DEFAULT_POOL,
+                   help=f"unlabeled real articles for (c) (default {DEFAULT_POOL})")
+    p.add_argument("--pool-seed", type=int, default=0, help="seed of the pool sample (default 0)")
+    p.add_argument("--save-model", metavar="DIR", help="copy the pool model folder of (c) to DIR")
+    for part, what in (("rules", "(a) the builder's weak labels"), ("model", "(b) the --model folder on the dev set"),
+                       ("pool", "(c) the unsupervised path"), ("seeds", "(d) the seed articles")):
+        p.add_argument(f"--no-{part}", action="store_true", help=f"skip {what}")
+    return p.parse_args(argv)
+
+
+def shown(path: str | Path) -> str:
+    """A path as recorded: relative to the repository when inside it."""
+    p = Path(path).resolve()
+    return p.relative_to(REPO).as_posix() if p.is_relative_to(REPO) else str(p)
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def schema_names(labels: Path) -> tuple[list[str], list[str]]:
+    """The topic and stance names of a labels YAML (the dev set's schema)."""
+    import yaml
+
+    doc = yaml.safe_load(Path(labels).read_text(encoding="utf-8"))
+    return [t["name"] for t in doc["topics"]], [s["name"] for s in doc["stances"]]
+
+
+@contextlib.contextmanager
+def quiet():
+    """Hold back a command's terminal output (on the dev set it may name articles); yields the captured text."""
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
+        yield buf
+
+
+def gold_of(dev: list[dict]) -> tuple[list[set], list[str]]:
+    return [set(a["topics"]) for a in dev], [a["stance"] for a in dev]
+
+
+# ---- (a) the builder's weak labels ---------------------------------------------------------------------------
+def rules_on_dev(dev: list[dict], labels: Path, tmp: Path, topics: list[str], stances: list[str]) -> dict:
+    """Build the dev set with gold and score its weak labels and each rule (see the module docstring)."""
+    from training.build import main as build_main
+
+    inp = write_jsonl(tmp / "dev_articles.jsonl", ({"id": a["id"], "title": a["title"], "text": a["text"]} for a in dev))
+    gold = write_jsonl(tmp / "dev_gold.jsonl", ({"id": a["id"], "topics": a["topics"], "stance": a["stance"]}
+                                                for a in dev))
+    out = tmp / "dev_dataset"
+    start = time.perf_counter()
+    with quiet() as log:
+        rc = build_main([str(inp), "-o", str(out), "--labels", str(labels), "--gold", str(gold), "--gold-to-test",
+                         "--keep-duplicates", "--no-plots"])
+    if rc:
+        last = (log.getvalue().strip().splitlines() or ["(no message)"])[-1]
+        raise SystemExit(f"newstag-build on the dev set failed (exit {rc}): {last}")
+    seconds = time.perf_counter() - start
+    schema = json.loads((out / "schema.json").read_text(encoding="utf-8"))
+    built = {r["id"]: r for r in read_jsonl(out / "articles.jsonl")}
+    rows = [built.get(a["id"]) for a in dev]
+    gold_topics, gold_stance = gold_of(dev)
+    matched = sum(r is not None and r["gold"] and set(r["gold_topics"]) == g and r["gold_stance"] == s
+                  for r, g, s in zip(rows, gold_topics, gold_stance))
+    score = score_tags(gold_topics, [set(r["weak_topics"]) if r else set() for r in rows], gold_stance,
+                       [r["weak_stance"] if r else schema["default_stance"] for r in rows], topics, stances)
+    votes = [json.loads(r["votes"]) if r else {} for r in rows]
+    rules = rule_stats(votes, gold_topics, gold_stance, {r["name"]: r["label"] for r in schema["rules"]}, stances)
+    for r in schema["rules"]:
+        rules[r["name"]]["vote"] = r["vote"]
+    return {"score": score, "rules": rules, "seconds": seconds, "dropped": sum(r is None for r in rows),
+            "gold matched": matched, "boilerplate": sum(bool(r and r["boilerplate_removed"]) for r in rows)}
+
+
+# ---- (b) a model folder ------------------------------------------------------------------------------------
+def model_on_dev(model: Path, dev: list[dict], topics: list[str], stances: list[str]) -> dict:
+    """Tag the dev texts with a model folder (tuned thresholds) and score the tags."""
+    from inference import Tagger
+
+    start = time.perf_counter()
+    tagger = Tagger.from_pretrained(model)
+    results = tagger.predict([(a["title"], a["text"]) for a in dev], evidence=False)
+    seconds = time.perf_counter() - start
+    gold_topics, gold_stance = gold_of(dev)
+    score = score_tags(gold_topics, [set(r.topic_names) for r in results], gold_stance, [r.stance for r in results],
+                       topics, stances)
+    return {"score": score, "seconds": seconds, "missing topics": sorted(set(topics) - set(tagger.topics)),
+            "fingerprint": tagger.config.get("data_fingerprint")}
+
+
+# ---- (c) the unsupervised path -----------------------------------------------------------------------------
+def pool_paths(corpora: Path) -> dict[str, Path]:
+    return {"fnc-1": corpora / "fnc-1" / "train_bodies.csv", "bbc-news": corpora / "bbc-news" / "bbc_news.csv",
+            "reuters": corpora / "reuters21578" / "modapte_r90_train.jsonl"}
+
+
+def pool_candidates(paths: dict[str, Path], dev: list[dict]) -> tuple[dict[str, list[dict]], dict[str, int]]:
+    """Unlabeled articles per corpus, without the dev set's own rows and without copies of dev texts.
+
+    Returns:
+        corpus -> records (``id`` = ``fnc-1:BODY_ID``, ``bbc-news:ROW``, ``reuters:NEWID``; ``title``;
+        ``text``), and corpus -> candidates dropped as (near) copies of a dev article.
+    """
+    dev_bodies = {a["body_id"] for a in dev if a["source"] == FNC_SOURCE}
+    dev_rows = {a["row"] for a in dev if a["source"] == BBC_SOURCE}
+    csv.field_size_limit(2**31 - 1)
+    groups: dict[str, list[dict]] = {"fnc-1": [], "bbc-news": [], "reuters": []}
+    with paths["fnc-1"].open(encoding="utf-8", newline="") as f:
+        groups["fnc-1"] = [{"id": f"fnc-1:{r['Body ID']}", "title": "", "text": r["articleBody"]}
+                           for r in csv.DictReader(f) if int(r["Body ID"]) not in dev_bodies]
+    with paths["bbc-news"].open(encoding="utf-8", newline="") as f:
+        groups["bbc-news"] = [{"id": f"bbc-news:{i}", "title": r["title"], "text": r["text"]}
+                              for i, r in enumerate(csv.DictReader(f)) if i not in dev_rows]
+    for doc in read_jsonl(paths["reuters"]):
+        title, body = (doc.get("title") or "").strip(), (doc.get("body") or "").strip()
+        groups["reuters"].append({"id": f"reuters:{doc['newid']}", "title": title, "text": body or title})
+    near = NearCopies([a["text"] for a in dev])
+    dropped = {}
+    for name, items in groups.items():
+        kept = [x for x in items if x["text"].strip() and x["text"] not in near]
+        dropped[name] = len(items) - len(kept)
+        groups[name] = kept
+    return groups, dropped
+
+
+def dev_in_pool(pool: list[dict], dev: list[dict]) -> int:
+    """Dev articles found in the pool: by dev id, FNC-1 body id or BBC row (0 is the only right answer)."""
+    ids = {x["id"] for x in pool}
+    keys = {f"fnc-1:{a['body_id']}" if a["source"] == FNC_SOURCE else f"bbc-news:{a['row']}" for a in dev}
+    return sum(a["id"] in ids for a in dev) + len(keys & ids)
+
+
+def unsupervised(args, dev: list[dict], groups: dict[str, list[dict]], tmp: Path, labels: Path) -> dict:
+    """Sample the pool, build it without gold, train on it; returns the figures and the model folder."""
+    pool = balanced_sample(groups, args.pool, args.pool_seed)
+    found = dev_in_pool(pool, dev)
+    if found:
+        raise SystemExit(f"{found} dev article(s) in the pool: fix the exclusion before trusting any figure")
+    inputs = tmp / "pool_input"
+    inputs.mkdir()
+    write_jsonl(inputs / "pool.jsonl", pool)
+    start = time.perf_counter()
+    data = build([inputs], tmp / "pool_dataset", labels=labels)
+    build_s = time.perf_counter() - start
+    built = read_jsonl(data / "articles.jsonl")
+    run = train(data, tmp / "pool_model", args)
+    summary = json.loads((run.model / "train_metrics.json").read_text(encoding="utf-8"))
+    cfg = run.tagger.get("train_config", {})
+    return {"model": run.model, "build s": build_s, "train s": run.seconds, "pool": pool, "built": built,
+            "counts": json.loads((data / "fingerprint.json").read_text(encoding="utf-8"))["counts"],
+            "test": run.metrics, "epochs run": summary.get("train", {}).get("epoch"),
+            "config": {k: cfg.get(k) for k in CONFIG_KEYS}}
+
+
+# ---- (d) the seed articles ---------------------------------------------------------------------------------
+def seed_figures(model: Path, seeds: Path) -> dict:
+    """``bench_seeds`` on one model folder: its topic micro-F1 and stance accuracy, and its rules'."""
+    from inference import Tagger
+
+    from .bench_seeds import read_expected, scores, tag_seeds
+
+    tagger = Tagger.from_pretrained(model)
+    rows = tag_seeds(tagger, seeds, read_expected(seeds / "labels.jsonl"))
+    m, w = (scores(rows, who, tagger.topics, tagger.stances) for who in ("model", "rules"))
+    return {"topic micro-F1": m["topic_micro_f1"], "stance accuracy": m["stance_accuracy"],
+            "rules topic micro-F1": w["topic_micro_f1"], "rules stance accuracy": w["stance_accuracy"],
+            "articles found by the splitter": f"{sum(r['model'] is not None for r in rows)} of {len(rows)}"}
+
+
+# ---- output --------------------------------------------------------------------------------------------------
+def score_metrics(prefix: str, s: dict, topics: list[str], stances: list[str]) -> dict:
+    out = {f"{prefix} topic micro-F1": s["topic_micro_f1"], f"{prefix} topic macro-F1": s["topic_macro_f1"],
+           f"{prefix} stance accuracy": s["stance_accuracy"], f"{prefix} stance macro-F1": s["stance_macro_f1"],
+           f"{prefix} stance confusion (gold: predicted counts)": confusion_line(s, stances)}
+    for t in topics:
+        m = s["per_topic"][t]
+        out[f"{prefix} {t} P / R / F1"] = f"{m['precision']:.3f} / {m['recall']:.3f} / {m['f1']:.3f}"
+    return out
+
+
+def print_rules(rules: dict) -> None:
+    print("  per rule on the dev set: coverage (share of articles voted on), votes, precision")
+    for name, r in rules.items():
+        prec = "-" if r["precision"] is None else f"{r['precision']:.3f}"
+        vote = f"{r.get('vote', 1):+d}"
+        print(f"    {name:<34}{r['label'] + ' ' + vote:<26}{r['coverage']:>7.3f}{r['votes']:>6}{prec:>8}")
+
+
+def seeds_present(seeds: Path) -> bool:
+    if not (seeds / "labels.jsonl").is_file():
+        print(f"skipped (d): {seeds / 'labels.jsonl'} not found (pass --shared PATH or set NEWSTAG_SHARED)")
+        return False
+    return True
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    started, load0 = time.perf_counter(), os.getloadavg()[0]
+    shared = shared_dir(args.shared)
+    dev_path = shared / "gold" / "real_dev.jsonl"
+    if skip_if_missing([dev_path]):
+        return 0
+    dev = read_jsonl(dev_path)
+    labels = Path(args.labels)
+    topics, stances = schema_names(labels)
+    model = Path(args.model)
+    has_model = (model / "tagger.json").is_file()
+    seeds = shared / "seeds"
+    do_seeds = not args.no_seeds and seeds_present(seeds)
+    results: dict[str, dict] = {}
+    metrics: dict = {"dev articles": len(dev), "labels": shown(labels)}
+    times: dict = {}
+    with tempfile.TemporaryDirectory(prefix="bench_real_") as tmp_name:
+        tmp = Path(tmp_name)
+        if not args.no_rules:
+            print(f"(a) newstag-build on the {len(dev)} dev articles (--gold --gold-to-test --keep-duplicates)",
+                  flush=True)
+            a = rules_on_dev(dev, labels, tmp, topics, stances)
+            results["rules (builder's weak labels)"] = a["score"]
+            times["(a) build s"] = round(a["seconds"], 1)
+            print(f"    {a['dropped']} dropped by the builder (scored as no topic, default stance); "
+                  f"gold matched by id on {a['gold matched']}; boilerplate removed from {a['boilerplate']}")
+            metrics.update({"(a) dev articles dropped by the builder": a["dropped"],
+                            "(a) gold labels matched by the builder": a["gold matched"],
+                            "(a) dev articles with boilerplate removed": a["boilerplate"],
+                            **score_metrics("rules", a["score"], topics, stances)})
+            for name, r in a["rules"].items():
+                prec = "-" if r["precision"] is None else f"{r['precision']:.3f}"
+                metrics[f"rule {name} coverage / precision"] = f"{r['coverage']:.3f} / {prec}"
+        if not args.no_model:
+            if has_model:
+                print(f"(b) {model} on the dev set", flush=True)
+                b = model_on_dev(model, dev, topics, stances)
+                results[f"model {model.parent.name}/{model.name}"] = b["score"]
+                times["(b) tag dev s"] = round(b["seconds"], 1)
+                metrics.update({"model": str(model), "model data fingerprint": b["fingerprint"],
+                                **score_metrics("model", b["score"], topics, stances)})
+                if b["missing topics"]:
+                    print(f"    the model has no head for {', '.join(b['missing topics'])} (never predicted)")
+            else:
+                print(f"skipped (b): model folder {model} not found (run `make demo` or pass --model DIR)")
+        if do_seeds and has_model:
+            start = time.perf_counter()
+            d = seed_figures(model, seeds)
+            times["(d) seeds s"] = round(time.perf_counter() - start, 1)
+            metrics.update({f"seeds {k}" if k.startswith("rules") else f"seeds model {k}": v for k, v in d.items()})
+        elif do_seeds:
+            print(f"skipped (d) for --model: {model} not found")
+        paths = pool_paths(shared / "corpora")
+        if not args.no_pool and not skip_if_missing(list(paths.values())):
+            groups, near = pool_candidates(paths, dev)
+            print("(c) pool candidates: " + ", ".join(f"{k} {len(v)}" for k, v in groups.items())
+                  + "; dropped as (near) copies of a dev text: " + ", ".join(f"{k} {v}" for k, v in near.items()),
+                  flush=True)
+            c = unsupervised(args, dev, groups, tmp, labels)
+            print(f"    {len(c['pool'])} pool articles sampled (seed {args.pool_seed}); dev articles in the pool: 0 "
+                  "(checked by dev id, FNC-1 body id and BBC row)")
+            start = time.perf_counter()
+            scored = model_on_dev(c["model"], dev, topics, stances)
+            results[f"pool model ({len(c['pool'])} articles)"] = scored["score"]
+            times.update({"(c) pool build s": round(c["build s"], 1), "(c) train min": round(c["train s"] / 60, 2),
+                          "(c) tag dev s": round(time.perf_counter() - start, 1)})
+            by_corpus = {k: sum(x["id"].startswith(k + ":") for x in c["pool"]) for k in groups}
+            weak = {t: sum(t in r["weak_topics"] for r in c["built"]) for t in topics}
+            metrics.update({
+                "pool articles": len(c["pool"]), "pool seed": args.pool_seed,
+                "pool per corpus": ", ".join(f"{k} {v}" for k, v in by_corpus.items()),
+                "pool candidates dropped as near copies of dev texts": sum(near.values()),
+                "dev articles in the pool": 0,
+                "pool after dedup (train / validation / test)": " / ".join(str(c["counts"][s])
+                                                                           for s in ("train", "validation", "test")),
+                "pool weak topics": ", ".join(f"{t} {n}" for t, n in weak.items()),
+                "pool weak stances": ", ".join(f"{s} {sum(r['weak_stance'] == s for r in c['built'])}" for s in stances),
+                "train overrides": " ".join(overrides(args)) or "(none)", "train config": shown(args.config),
+                **{f"train {k}": v for k, v in c["config"].items()}, "train epochs run": c["epochs run"],
+                "pool model topic micro-F1 on its own test split (weak labels)": c["test"].get("topic_micro_f1"),
+                "pool model stance accuracy on its own test split (weak labels)": c["test"].get("stance_accuracy"),
+                **score_metrics("pool model", scored["score"], topics, stances)})
+            if do_seeds:
+                start = time.perf_counter()
+                d = seed_figures(c["model"], seeds)
+                times["(d) seeds, pool model s"] = round(time.perf_counter() - start, 1)
+                metrics.update({f"seeds pool model {k}": v for k, v in d.items() if not k.startswith("rules")})
+                metrics.setdefault("seeds rules topic micro-F1", d["rules topic micro-F1"])
+                metrics.setdefault("seeds rules stance accuracy", d["rules stance accuracy"])
+            if args.save_model:
+                shutil.copytree(c["model"], args.save_model, dirs_exist_ok=True)
+                print(f"    pool model copied to {args.save_model}")
+        elif not args.no_pool:
+            print("skipped (c): the unlabeled corpora are missing")
+
+    if not results and not any(k.startswith("seeds ") for k in metrics):
+        print("nothing was scored (every part switched off or skipped); nothing recorded")
+        return 0
+    if results:
+        print(f"\nReal dev set ({len(dev)} articles), precision / recall / F1 per topic:")
+        print("\n".join(per_topic_table(results, topics)))
+        for name, s in results.items():
+            print(f"  stance confusion, {name}: {confusion_line(s, stances)}")
+    if not args.no_rules:
+        print_rules(a["rules"])
+    for key in [k for k in metrics if k.startswith("seeds ")]:
+        print(f"  {key}: {metrics[key]:.3f}" if isinstance(metrics[key], float) else f"  {key}: {metrics[key]}")
+    topics_support = next(iter(results.values()))["per_topic"] if results else {}
+    metrics.update({f"gold support {t}": m["support"] for t, m in topics_support.items()})
+    wall = time.perf_counter() - started
+    metrics.update({**times, "benchmark wall min": round(wall / 60, 2),
+                    "load average at start / end": f"{load0:.2f} / {os.getloadavg()[0]:.2f}"})
+    print("  times: " + ", ".join(f"{k} {v}" for k, v in times.items()) + f"; total {wall / 60:.1f} min")
+    png = (Path(tempfile.gettempdir()) / "bench_real_per_topic.png") if args.no_record else PLOTS / "real_per_topic.png"
+    if results:
+        plot_per_topic(results, topics, png, f"Per-topic F1 on the real dev set ({len(dev)} articles)")
+    if args.no_record:
+        print(f"(--no-record: nothing written; plot {png})")
+        return 0
+    record(NAME, metrics, plots=[png] if results else [])
+    print(f"recorded in benchmarks/results.jsonl and benchmarks/RESULTS.md; plot {png.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""The pure helpers of ``benchmarks.bench_real``: scoring, rule precision, the pool sample and the copy check."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.bench_real import dev_in_pool
+from benchmarks.real_metrics import NearCopies, balanced_sample, rule_stats, score_tags
+
+TOPICS = ["protest", "ceasefire"]
+STANCES = ["supportive", "critical", "neutral"]
+
+
+def test_score_tags_on_a_hand_made_example():
+    gold = [{"protest"}, {"protest", "ceasefire"}, set(), {"ceasefire"}]
+    pred = [{"protest"}, {"protest"}, {"protest", "unknown_topic"}, set()]
+    s = score_tags(gold, pred, ["neutral", "critical", "neutral", "supportive"],
+                   ["neutral", "neutral", "neutral", "other"], TOPICS, STANCES)
+    # protest: tp 2, fp 1, fn 0; ceasefire: tp 0, fp 0, fn 2 (unknown_topic is ignored)
+    assert s["per_topic"]["protest"] == pytest.approx({"precision": 2 / 3, "recall": 1.0, "f1": 0.8,
+                                                       "support": 2, "predicted": 3})
+    assert s["per_topic"]["ceasefire"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 2, "predicted": 0}
+    assert s["topic_micro_f1"] == pytest.approx(2 * 2 / (2 * 2 + 1 + 2))
+    assert s["topic_macro_f1"] == pytest.approx(0.4)
+    # stance: 2 of 4 right; "other" is wrong and outside the matrix
+    assert s["stance_accuracy"] == 0.5
+    assert s["stance_confusion"] == [[0, 0, 0], [0, 0, 1], [0, 0, 2]]
+    assert s["per_stance"]["neutral"] == pytest.approx({"precision": 2 / 3, "recall": 1.0, "f1": 0.8,
+                                                        "support": 2, "predicted": 3})
+    assert s["stance_macro_f1"] == pytest.approx(0.8 / 3)
+
+
+def test_score_tags_refuses_unequal_lists_and_unknown_gold_stance():
+    with pytest.raises(ValueError, match="one entry per article"):
+        score_tags([set()], [], ["neutral"], ["neutral"], TOPICS, STANCES)
+    with pytest.raises(ValueError, match="gold stance 'angry'"):
+        score_tags([set()], [set()], ["angry"], ["neutral"], TOPICS, STANCES)
+
+
+def test_rule_stats_coverage_and_precision_by_vote_kind():
+    votes = [{"pr_kw": 1, "st_crit": 1}, {"pr_kw": 1, "pr_not": -1}, {"pr_not": -1, "embedding:ceasefire": 1}, {}]
+    gold = [{"protest"}, set(), set(), {"ceasefire"}]
+    stance = ["critical", "neutral", "critical", "neutral"]
+    r = rule_stats(votes, gold, stance, {"pr_kw": "protest", "pr_not": "protest", "st_crit": "critical",
+                                         "cf_never": "ceasefire"}, STANCES)
+    assert list(r) == ["pr_kw", "pr_not", "st_crit", "cf_never", "embedding:ceasefire"]
+    assert r["pr_kw"] == {"label": "protest", "votes": 2, "coverage": 0.5, "precision": 0.5}
+    assert r["pr_not"]["precision"] == 1.0  # both -1 votes on articles without the topic
+    assert r["st_crit"] == {"label": "critical", "votes": 1, "coverage": 0.25, "precision": 1.0}
+    assert r["cf_never"] == {"label": "ceasefire", "votes": 0, "coverage": 0.0, "precision": None}
+    assert r["embedding:ceasefire"]["label"] == "ceasefire" and r["embedding:ceasefire"]["precision"] == 0.0
+
+
+def test_balanced_sample_is_even_seeded_and_makes_up_for_a_small_group():
+    groups = {"a": list(range(100)), "b": list(range(100, 103)), "c": list(range(200, 300))}
+    got = balanced_sample(groups, 21, seed=1)
+    assert len(got) == 21 and len(set(got)) == 21
+    assert sum(x < 100 for x in got) == 9 and sum(100 <= x < 103 for x in got) == 3 and sum(x >= 200 for x in got) == 9
+    assert got == balanced_sample(groups, 21, seed=1) and got != balanced_sample(groups, 21, seed=2)
+    assert got == sorted(got)  # each group's items keep their order
+    assert len(balanced_sample(groups, 1000)) == 203
+
+
+def test_near_copies_finds_copies_and_rewrites_not_other_texts():
+    ref = "Thousands marched through the capital on Sunday to demand new elections and an end to the curfew."
+    near = NearCopies([ref])
+    assert "  THOUSANDS marched through the capital on Sunday to demand new elections and an end to the curfew. " in near
+    assert ref.replace("Sunday", "Monday") + " Police watched." in near
+    assert "A truce between the two armies held for a third day, officials said on Sunday." not in near
+    assert "" not in near
+
+
+def test_dev_in_pool_checks_dev_id_body_id_and_row():
+    dev = [{"id": "d1", "source": "fnc-1 train_bodies", "body_id": 7},
+           {"id": "d2", "source": "bbc-news", "row": 3}]
+    assert dev_in_pool([{"id": "fnc-1:8"}, {"id": "bbc-news:4"}, {"id": "reuters:7"}], dev) == 0
+    assert dev_in_pool([{"id": "fnc-1:7"}, {"id": "bbc-news:3"}, {"id": "d1"}], dev) == 3
