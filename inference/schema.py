@@ -6,6 +6,7 @@ A saved model carries its schema, so inference never reads ``configs/``.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,8 @@ from .errors import NewstagError
 
 _TOP_KEYS = {"version", "topics", "stances", "default_stance", "rules", "embedding_rule"}
 _LABEL_KEYS = {"name", "description", "threshold"}
-_RULE_KEYS = {"name", "label", "keywords", "patterns", "near", "window", "unless", "vote", "weight", "scope", "min_hits"}
+_RULE_KEYS = {"name", "label", "keywords", "patterns", "near", "window", "unless", "vote", "weight", "scope", "min_hits",
+              "min_share", "max_hits", "lead_hits"}
 _EMBED_KEYS = {"enabled", "min_similarity", "weight", "model", "stances"}
 _SCOPES = {"text", "title", "lead"}
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
@@ -43,6 +45,14 @@ class Rule:
     weight: float = 1.0
     scope: str = "text"
     min_hits: int = 1
+    min_share: float = 0.0  # hits needed grow with the scope: at least this share of its sentences ...
+    max_hits: int = 0  # ... but no more than this many (0: no cap; never fewer than min_hits)
+    lead_hits: int = 1  # a matching sentence of the lead (title and first three sentences) counts this many
+
+    def hits_needed(self, sentences: int) -> int:
+        """Matching sentences (lead ones counting ``lead_hits``) the rule needs in a scope of ``sentences``."""
+        need = max(self.min_hits, math.ceil(round(self.min_share * sentences, 6)))
+        return max(self.min_hits, min(need, self.max_hits)) if self.max_hits else need
 
 
 @dataclass(frozen=True)
@@ -81,6 +91,8 @@ class Schema:
             if r.unless:
                 d["unless"] = list(r.unless)
             d.update(vote=r.vote, weight=r.weight, scope=r.scope, min_hits=r.min_hits)
+            d.update({k: getattr(r, k) for k in ("min_share", "max_hits", "lead_hits")
+                      if getattr(r, k) != getattr(Rule, k)})
             rule_dicts.append(d)
         e = self.embedding_rule
         return {
@@ -166,6 +178,22 @@ def _regexes(source: str, where: str, raw, literal: bool = False) -> tuple[str, 
     return tuple(out)
 
 
+def _evidence(source: str, where: str, r: dict) -> dict:
+    """The keys that say how many matching sentences a rule needs, checked."""
+    out = {}
+    for key, lowest in (("min_hits", 1), ("max_hits", 0), ("lead_hits", 1), ("min_share", 0.0)):
+        if key not in r:
+            continue
+        value, share = r[key], key == "min_share"
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not number or value < lowest or (share and value > 1) or (not share and value != int(value)):
+            need = "a share of the sentences from 0 to 1" if share else f"a whole number of at least {lowest}"
+            _fail(source, f"{where}.{key}", f"must be {need} (got {value!r})",
+                  f"write e.g. '{key}: {0.1 if share else max(lowest, 2)}'")
+        out[key] = float(value) if share else int(value)
+    return out
+
+
 def schema_from_dict(raw, source: str = "<schema>") -> Schema:
     """Validate a schema mapping (from YAML or a model folder) into a ``Schema``."""
     if not isinstance(raw, dict):
@@ -215,7 +243,7 @@ def schema_from_dict(raw, source: str = "<schema>") -> Schema:
             near=_regexes(source, f"{where}.near", r.get("near")),
             window=int(r.get("window", 12)),
             unless=_regexes(source, f"{where}.unless", r.get("unless")),
-            vote=vote, weight=float(r.get("weight", 1.0)), scope=scope, min_hits=int(r.get("min_hits", 1)),
+            vote=vote, weight=float(r.get("weight", 1.0)), scope=scope, **_evidence(source, where, r),
         ))
     emb = raw.get("embedding_rule") or {}
     if not isinstance(emb, dict):

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from inference.pages import sentences
 from inference.schema import Rule, Schema
 
+from .alternation import compile_alternation
+
 ABSTAIN = 0
 WORD = re.compile(r"\w+")
 
@@ -38,7 +40,7 @@ class LabelingFunction:
     _near: tuple = field(repr=False, default=())
     _unless: tuple = field(repr=False, default=())
     # all patterns in one alternation: `_any` (set only when the patterns hold no capital letter) runs on
-    # lowercased text, 2.4x faster than `_any_i`, the same case-insensitive
+    # lowercased text, compiled as a prefix tree (training.alternation): many times faster than `_any_i`
     _any: re.Pattern | None = field(repr=False, default=None)
     _any_i: re.Pattern | None = field(repr=False, default=None)
 
@@ -65,10 +67,13 @@ class LabelingFunction:
 
     def __call__(self, title: str, sents: list[str], scopes: dict | None = None) -> int:
         scopes = scopes or make_scopes(title, sents)
-        scope, text, lower, starts = scopes[self.rule.scope]
+        scope, text, lower, starts, lead = scopes[self.rule.scope]
+        need = self.rule.hits_needed(len(scope))
         # One scan of the whole scope with all patterns; a match then counts for its sentence when no
-        # `unless` is in that sentence and a `near` pattern is close enough.
+        # `unless` is in that sentence and a `near` pattern is close enough. The first `lead` sentences of
+        # the scope are the article's lead: each counts `lead_hits`.
         counted: set[int] = set()
+        hits = 0
         for m in self._any.finditer(lower) if self._any and lower is not None else self._any_i.finditer(text):
             i = bisect_right(starts, m.start()) - 1
             if i in counted:
@@ -81,16 +86,22 @@ class LabelingFunction:
                     not self._near or self._near_match(sent, lo, m.end() - starts[i]))
             if ok:
                 counted.add(i)
-                if len(counted) >= self.rule.min_hits:
+                hits += self.rule.lead_hits if i < lead else 1
+                if hits >= need:
                     return self.vote
         return ABSTAIN
 
 
 def make_scopes(title: str, sents: list[str]) -> dict:
-    """Each scope's sentences, joined text, lowercased text (None where lowercasing moves offsets) and
-    sentence start offsets: computed once per article for all labeling functions."""
+    """Each scope's sentences, joined text, lowercased text (None where lowercasing moves offsets), sentence
+    start offsets and how many of its first sentences are the lead: computed once per article for all
+    labeling functions. A title that only repeats the start of the first sentence (a feed without titles
+    gives its first line as one) is not counted twice in the text and the lead."""
+    first = sents[0] if sents else ""
+    repeated = bool(title and first) and (first.startswith(title.strip()) or title.strip().startswith(first))
+    head = [] if repeated else [title]
     out = {}
-    for name, scope in (("title", [title]), ("lead", [title] + sents[:3]), ("text", [title] + sents)):
+    for name, scope in (("title", [title]), ("lead", head + sents[:3]), ("text", head + sents)):
         scope = [x for x in scope if x]
         text = "\n".join(scope)
         lower = text.lower()
@@ -98,7 +109,8 @@ def make_scopes(title: str, sents: list[str]) -> dict:
         for x in scope:
             starts.append(pos)
             pos += len(x) + 1
-        out[name] = (scope, text, lower if len(lower) == len(text) else None, starts)
+        lead = len(scope) if name != "text" else len([x for x in head + sents[:3] if x])
+        out[name] = (scope, text, lower if len(lower) == len(text) else None, starts, lead)
     return out
 
 
@@ -113,7 +125,7 @@ def labeling_functions(schema: Schema) -> list[LabelingFunction]:
         joined = "|".join(f"(?:{p})" for p in r.patterns)
         # a pattern with no capital letter (so no \\W, \\S, \\B, \\D either) matches lowercased text as re.I would
         out.append(LabelingFunction(r.name, r.label, r.vote, r.weight, r, comp(r.patterns), comp(r.near),
-                                    comp(r.unless), re.compile(joined) if joined == joined.lower() else None,
+                                    comp(r.unless), compile_alternation(joined) if joined == joined.lower() else None,
                                     re.compile(joined, re.I)))
     return out
 
