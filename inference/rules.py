@@ -19,6 +19,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .alternation import compile_alternation
 from .sentences import sentences
 from .validation import check_keys, compile_patterns, fail
 
@@ -27,7 +28,8 @@ if TYPE_CHECKING:
 
 ABSTAIN = 0
 WORD = re.compile(r"\w+")
-RULE_KEYS = {"name", "label", "keywords", "patterns", "near", "window", "unless", "vote", "weight", "scope", "min_hits"}
+RULE_KEYS = {"name", "label", "keywords", "patterns", "near", "window", "unless", "vote", "weight", "scope", "min_hits",
+             "min_share", "max_hits", "lead_hits"}
 EMBED_KEYS = {"enabled", "min_similarity", "weight", "model", "stances"}
 SCOPES = {"text", "title", "lead"}
 
@@ -46,6 +48,14 @@ class Rule:
     weight: float = 1.0
     scope: str = "text"
     min_hits: int = 1
+    min_share: float = 0.0  # hits needed grow with the scope: at least this share of its sentences ...
+    max_hits: int = 0  # ... but no more than this many (0: no cap; never fewer than min_hits)
+    lead_hits: int = 1  # a matching sentence of the lead (title and first three sentences) counts this many
+
+    def hits_needed(self, sentences: int) -> int:
+        """Matching sentences (lead ones counting ``lead_hits``) the rule needs in a scope of ``sentences``."""
+        need = max(self.min_hits, math.ceil(round(self.min_share * sentences, 6)))
+        return max(self.min_hits, min(need, self.max_hits)) if self.max_hits else need
 
 
 @dataclass(frozen=True)
@@ -97,9 +107,25 @@ def parse_rules(raw_rules, labels: set[str], topics: set[str], source: str) -> t
             near=compile_patterns(source, f"{where}.near", r.get("near")),
             window=int(r.get("window", 12)),
             unless=compile_patterns(source, f"{where}.unless", r.get("unless")),
-            vote=vote, weight=float(r.get("weight", 1.0)), scope=scope, min_hits=int(r.get("min_hits", 1)),
+            vote=vote, weight=float(r.get("weight", 1.0)), scope=scope, **_evidence(source, where, r),
         ))
     return tuple(rules)
+
+
+def _evidence(source: str, where: str, r: dict) -> dict:
+    """The keys that say how many matching sentences a rule needs, checked."""
+    out = {}
+    for key, lowest in (("min_hits", 1), ("max_hits", 0), ("lead_hits", 1), ("min_share", 0.0)):
+        if key not in r:
+            continue
+        value, share = r[key], key == "min_share"
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not number or value < lowest or (share and value > 1) or (not share and value != int(value)):
+            need = "a share of the sentences from 0 to 1" if share else f"a whole number of at least {lowest}"
+            fail(source, f"{where}.{key}", f"must be {need} (got {value!r})",
+                 f"write e.g. '{key}: {0.1 if share else max(lowest, 2)}'")
+        out[key] = float(value) if share else int(value)
+    return out
 
 
 def parse_embedding_rule(raw, source: str) -> EmbeddingRule:
@@ -125,7 +151,7 @@ class LabelingFunction:
     _near: tuple = field(repr=False, default=())
     _unless: tuple = field(repr=False, default=())
     # all patterns in one alternation: `_any` (set only when the patterns hold no capital letter) runs on
-    # lowercased text, 2.4x faster than `_any_i`, the same case-insensitive
+    # lowercased text, compiled as a prefix tree (inference.alternation): many times faster than `_any_i`
     _any: re.Pattern | None = field(repr=False, default=None)
     _any_i: re.Pattern | None = field(repr=False, default=None)
 
@@ -152,10 +178,13 @@ class LabelingFunction:
 
     def __call__(self, title: str, sents: list[str], scopes: dict | None = None) -> int:
         scopes = scopes or make_scopes(title, sents)
-        scope, text, lower, starts = scopes[self.rule.scope]
+        scope, text, lower, starts, lead = scopes[self.rule.scope]
+        need = self.rule.hits_needed(len(scope))
         # One scan of the whole scope with all patterns; a match then counts for its sentence when no
-        # `unless` is in that sentence and a `near` pattern is close enough.
+        # `unless` is in that sentence and a `near` pattern is close enough. The first `lead` sentences of
+        # the scope are the article's lead: each counts `lead_hits`.
         counted: set[int] = set()
+        hits = 0
         for m in self._any.finditer(lower) if self._any and lower is not None else self._any_i.finditer(text):
             i = bisect_right(starts, m.start()) - 1
             if i in counted:
@@ -168,16 +197,22 @@ class LabelingFunction:
                     not self._near or self._near_match(sent, lo, m.end() - starts[i]))
             if ok:
                 counted.add(i)
-                if len(counted) >= self.rule.min_hits:
+                hits += self.rule.lead_hits if i < lead else 1
+                if hits >= need:
                     return self.vote
         return ABSTAIN
 
 
 def make_scopes(title: str, sents: list[str]) -> dict:
-    """Each scope's sentences, joined text, lowercased text (None where lowercasing moves offsets) and
-    sentence start offsets: computed once per article for all labeling functions."""
+    """Each scope's sentences, joined text, lowercased text (None where lowercasing moves offsets), sentence
+    start offsets and how many of its first sentences are the lead: computed once per article for all
+    labeling functions. A title that only repeats the start of the first sentence (a feed without titles
+    gives its first line as one) is not counted twice in the text and the lead."""
+    first = sents[0] if sents else ""
+    repeated = bool(title and first) and (first.startswith(title.strip()) or title.strip().startswith(first))
+    head = [] if repeated else [title]
     out = {}
-    for name, scope in (("title", [title]), ("lead", [title] + sents[:3]), ("text", [title] + sents)):
+    for name, scope in (("title", [title]), ("lead", head + sents[:3]), ("text", head + sents)):
         scope = [x for x in scope if x]
         text = "\n".join(scope)
         lower = text.lower()
@@ -185,7 +220,8 @@ def make_scopes(title: str, sents: list[str]) -> dict:
         for x in scope:
             starts.append(pos)
             pos += len(x) + 1
-        out[name] = (scope, text, lower if len(lower) == len(text) else None, starts)
+        lead = len(scope) if name != "text" else len([x for x in head + sents[:3] if x])
+        out[name] = (scope, text, lower if len(lower) == len(text) else None, starts, lead)
     return out
 
 
@@ -200,7 +236,7 @@ def labeling_functions(schema: Schema) -> list[LabelingFunction]:
         joined = "|".join(f"(?:{p})" for p in r.patterns)
         # a pattern with no capital letter (so no \\W, \\S, \\B, \\D either) matches lowercased text as re.I would
         out.append(LabelingFunction(r.name, r.label, r.vote, r.weight, r, comp(r.patterns), comp(r.near),
-                                    comp(r.unless), re.compile(joined) if joined == joined.lower() else None,
+                                    comp(r.unless), compile_alternation(joined) if joined == joined.lower() else None,
                                     re.compile(joined, re.I)))
     return out
 

@@ -55,6 +55,8 @@ class Schema:
             if r.unless:
                 d["unless"] = list(r.unless)
             d.update(vote=r.vote, weight=r.weight, scope=r.scope, min_hits=r.min_hits)
+            d.update({k: getattr(r, k) for k in ("min_share", "max_hits", "lead_hits")
+                      if getattr(r, k) != getattr(Rule, k)})
             rule_dicts.append(d)
         e = self.embedding_rule
         return {
