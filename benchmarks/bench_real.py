@@ -46,7 +46,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .common_train import LABELS, build, overrides, parser, train, write_jsonl
+from .common_train import LABELS, SAMPLE, SAMPLE_GOLD, build, overrides, parser, train, write_jsonl
 from .real_metrics import (
     NearCopies,
     balanced_sample,
@@ -73,6 +73,10 @@ def parse_args(argv=None):
                    help=f"unlabeled real articles for (c) (default {DEFAULT_POOL})")
     p.add_argument("--pool-seed", type=int, default=0, help="seed of the pool sample (default 0)")
     p.add_argument("--save-model", metavar="DIR", help="copy the pool model folder of (c) to DIR")
+    p.add_argument("--with-sample", action="store_true",
+                   help="(c) builds the pool together with the bundled sample and its hand labels (data/sample, "
+                        "labels.jsonl): the unsupervised path plus the project's own gold, which the trainer "
+                        "calibrates and blends rules and model on")
     for part, what in (("rules", "(a) the builder's weak labels"), ("model", "(b) the --model folder on the dev set"),
                        ("pool", "(c) the unsupervised path"), ("seeds", "(d) the seed articles")):
         p.add_argument(f"--no-{part}", action="store_true", help=f"skip {what}")
@@ -210,7 +214,10 @@ def unsupervised(args, dev: list[dict], groups: dict[str, list[dict]], tmp: Path
     inputs.mkdir()
     write_jsonl(inputs / "pool.jsonl", pool)
     start = time.perf_counter()
-    data = build([inputs], tmp / "pool_dataset", labels=labels)
+    if args.with_sample:
+        data = build([inputs, SAMPLE], tmp / "pool_dataset", labels=labels, gold=SAMPLE_GOLD)
+    else:
+        data = build([inputs], tmp / "pool_dataset", labels=labels)
     build_s = time.perf_counter() - start
     built = read_jsonl(data / "articles.jsonl")
     run = train(data, tmp / "pool_model", args)
@@ -327,7 +334,8 @@ def main(argv=None) -> int:
                   "(checked by dev id, FNC-1 body id and BBC row)")
             start = time.perf_counter()
             scored = model_on_dev(c["model"], dev, topics, stances)
-            results[f"pool model ({len(c['pool'])} articles)"] = scored["score"]
+            name = f"pool model ({len(c['pool'])} articles{' + the bundled sample with gold' if args.with_sample else ''})"
+            results[name] = scored["score"]
             times.update({"(c) pool build s": round(c["build s"], 1), "(c) train min": round(c["train s"] / 60, 2),
                           "(c) tag dev s": round(time.perf_counter() - start, 1)})
             by_corpus = {k: sum(x["id"].startswith(k + ":") for x in c["pool"]) for k in groups}
