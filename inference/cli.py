@@ -4,6 +4,7 @@ from the command module's docstring."""
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
@@ -15,6 +16,16 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefau
         if default is None or default is False or default is argparse.SUPPRESS or default in ("", []):
             return action.help
         return super()._get_help_string(action)
+
+
+def progress(iterable=None, **kwargs):
+    """A tqdm progress bar on stderr, drawn only when stderr is a terminal (a log file or pipe gets none).
+
+    Print beside it with ``bar.write(line, file=sys.stdout)``: the bar is cleared first and drawn again after.
+    """
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, file=sys.stderr, disable=not sys.stderr.isatty(), **kwargs)
 
 
 def description(doc: str) -> str:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from . import model_folder
 from .boilerplate import learn_from_stream, strip_repeated
-from .cli import HelpFormatter, description
+from .cli import HelpFormatter, description, progress
 from .errors import NewstagError, cli_errors
 from .readers import Record, Skip, parse_columns, read_inputs
 
@@ -197,16 +197,14 @@ def _to_tag(items: list, out: Output, room: int | None) -> list[Record]:
     return batch if room is None else batch[:room]
 
 
-def _show(rec: Record, res) -> None:
+def _shown(rec: Record, res) -> str:
     tags = ", ".join(f"{t.name} {t.score:.2f}" for t in res.topics) or "(no topic)"
-    print(f"- {rec.title[:80]}\n    topics: {tags}\n    stance: {res.stance} {res.stance_score:.2f}")
+    return f"- {rec.title[:80]}\n    topics: {tags}\n    stance: {res.stance} {res.stance_score:.2f}"
 
 
 @cli_errors("newstag-tag")
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from tqdm.auto import tqdm
-
     from .tagger import Tagger
 
     thresholds = _thresholds(args.threshold)
@@ -222,7 +220,7 @@ def main(argv=None) -> int:
     started, shown = time.time(), 0
     counter, stream = learn_from_stream(read_inputs(args.inputs, columns), args.boilerplate_sample,
                                         lambda item: (item.title, item.text) if isinstance(item, Record) else None)
-    with out, tqdm(desc="tagging", unit=" articles", file=sys.stderr) as bar:
+    with out, progress(desc="tagging", unit=" articles") as bar:
         while args.limit is None or out.counts["tagged"] < args.limit:
             items = list(islice(stream, args.chunk))
             if not items:
@@ -240,7 +238,7 @@ def main(argv=None) -> int:
                 out.write(rec, res)
                 if shown < args.show:
                     shown += 1
-                    _show(rec, res)
+                    bar.write(_shown(rec, res), file=sys.stdout)  # not into the bar
             out.flush()
             out.counts["tagged"] += len(batch)
             bar.update(len(batch) + len(failed))

@@ -71,6 +71,9 @@ def _fractions(raw: str) -> tuple[float, float, float]:
 @cli_errors("newstag-build")
 def main(argv=None) -> int:
     args = parse_args(argv)
+    import datasets
+
+    datasets.disable_progress_bars()  # "Generating ... split", "Saving the dataset": the summary below says what was built
     started = time.time()
     schema = load_schema(args.labels)
     lfs = labeling_functions(schema)

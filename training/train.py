@@ -63,7 +63,12 @@ def train(data: str, output: str, cfg: TrainConfig, callbacks: Sequence = ()) ->
     Args:
         callbacks: extra ``transformers.TrainerCallback`` objects (benchmarks time epochs with one).
     """
+    import datasets
     from transformers import EarlyStoppingCallback, set_seed
+    from transformers.utils import logging as hf_logging
+
+    datasets.disable_progress_bars()  # "Map", "Saving the dataset": the table below says what happens
+    hf_logging.disable_progress_bar()  # "Writing model shards"
 
     if cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)
