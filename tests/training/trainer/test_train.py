@@ -87,3 +87,11 @@ def test_training_output_off_a_terminal_is_a_table(sample_dataset, tiny_base, tm
     assert [row.split()[0] for row in rows] == ["1", "2", "3"], out
     assert any(line.startswith("newstag-train: kept epoch ") and "trained 3 epochs in " in line for line in lines), out
     assert lines[-1].startswith(f"newstag-train: wrote {tmp_path / 'model'}; test topic micro-F1 "), out
+
+
+def test_report_confusion_table_names_its_rows(trained_model):
+    stances = json.loads((trained_model / "tagger.json").read_text())["stances"]
+    report = (trained_model / "report.md").read_text()
+    assert "| true / predicted | " + " | ".join(stances) + " |" in report
+    rows = [line for line in report.splitlines() if line.startswith("| ") and line.split(" | ")[0][2:] in stances]
+    assert [r.split(" | ")[0][2:] for r in rows] == stances
