@@ -42,7 +42,7 @@ class TrainConfig:
     dropout: float = _f(0.1, "dropout before the heads")
     attention_dropout: float = _f(0.0, "dropout on the encoder's attention weights; above 0 the fused attention "
                                        "kernel cannot be used and training runs about 2-4x slower on CPU (BERT's own default is 0.1)")
-    head_init: Literal["probe_topics", "probe", "random"] = _f("probe_topics", "probe_topics: fit the topic head on the frozen encoder's features first (LP-FT; "
+    head_init: Literal["probe", "probe_topics", "random"] = _f("probe_topics", "probe_topics: fit the topic head on the frozen encoder's features first (LP-FT; "
                                         "one extra forward pass over the training split), then fine-tune, the stance "
                                         "head starting random; probe: both heads; random: neither")
     probe_l2: float = _f(3e-4, "L2 penalty of the linear probe (per topic, standardised features) when there is no "
@@ -63,7 +63,7 @@ class TrainConfig:
     calibrate: bool = _f(True, "fit temperature scaling on the validation split")
     tune_thresholds: bool = _f(True, "tune one threshold per topic on the validation split")
     min_positives_for_threshold: int = _f(10, "validation positives a topic needs for a tuned threshold, else 0.5 (fewer overfit the threshold)")
-    logging_steps: int = _f(10, "optimizer steps between log lines")
+    logging_steps: int = _f(10, "optimizer steps between training-loss logs; an epoch's row shows the mean of its logs")
     save_total_limit: int = _f(2, "checkpoints kept during training (the best is always kept)")
     keep_checkpoints: bool = _f(False, "keep the checkpoints folder after a finished run (default: removed)")
     resume: Literal["auto", "never"] = _f("auto", "auto: resume from the last checkpoint in the output folder; never")

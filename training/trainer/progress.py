@@ -11,6 +11,7 @@ import time
 from transformers import TrainerCallback
 
 COLUMNS = ("epoch", "train loss", "val topic micro-F1", "val stance macro-F1", "best so far", "time")
+WIDTHS = [len(c) for c in COLUMNS[:-1]] + [7]  # the time as 1m05s or 12m05s
 
 
 def _duration(seconds: float) -> str:
@@ -44,7 +45,7 @@ class EpochTable(TrainerCallback):
         if not state.is_world_process_zero:
             return
         self.start = time.monotonic()
-        self._print("  ".join(COLUMNS))
+        self._print("  ".join(c.rjust(w) for c, w in zip(COLUMNS, WIDTHS)))
         if self.bar_wanted:
             from tqdm.auto import tqdm
 
@@ -83,7 +84,7 @@ class EpochTable(TrainerCallback):
         best = row["score"] if new_best else best
         cells = [str(row["epoch"]), _num(loss), _num(row["topic"]), _num(row["stance"]),
                  _num(best) + (" *" if new_best else "  "), _duration(time.monotonic() - self.start)]
-        self._print("  ".join(c.rjust(len(h)) for c, h in zip(cells, COLUMNS)))
+        self._print("  ".join(c.rjust(w) for c, w in zip(cells, WIDTHS)))
 
     def on_train_end(self, args, state, control, **kwargs):
         if self.bar is not None:

@@ -50,7 +50,7 @@ def test_repo_train_yaml_is_the_builtin_defaults(repo_root):
     (["--bf16", "maybe"], "bf16: 'maybe' is not one of auto, true, false"),
     (["--weak_confidence", "softtargets"], "weak_confidence: 'softtargets' is not one of none, soft_targets, sample_weight"),
     (["--topic-pos-weight", "Auto"], "topic_pos_weight: 'Auto' is not one of auto, none"),
-    (["--head_init=probes"], "head_init: 'probes' is not one of probe_topics, probe, random"),
+    (["--head_init=probes"], "head_init: 'probes' is not one of probe, probe_topics, random"),
     (["--resume", "always"], "resume: 'always' is not one of auto, never"),
 ])
 def test_config_unknown_value_lists_the_allowed_ones(flags, message):
