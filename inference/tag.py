@@ -23,6 +23,7 @@ from pathlib import Path
 
 from . import model_folder
 from .boilerplate import learn_from_stream, strip_repeated
+from .cli import HelpFormatter, description, progress
 from .errors import NewstagError, cli_errors
 from .readers import Record, Skip, parse_columns, read_inputs
 
@@ -31,15 +32,14 @@ CSV_FIELDS = ["id", "title", "path", "topics", "topic_scores", "stance", "stance
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="newstag-tag", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = argparse.ArgumentParser(prog="newstag-tag", description=description(__doc__), formatter_class=HelpFormatter,
                                 epilog="Example: newstag-tag pages/ --model runs/demo/model -o tags.jsonl")
     p.add_argument("inputs", nargs="+", help="files, directories or globs: .txt/.html pages, .jsonl, .csv, a saved dataset")
-    p.add_argument("--model", required=True, help="model folder written by newstag-train")
-    p.add_argument("-o", "--output", required=True, help="output file, .jsonl or .csv")
+    p.add_argument("--model", required=True, metavar="MODEL_DIR", help="model folder written by newstag-train")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output file, .jsonl or .csv")
     p.add_argument("--column", action="append", default=[], metavar="FIELD=NAME", help="column mapping, e.g. text=body")
-    p.add_argument("--batch-size", type=int, default=32, help="windows per forward pass")
-    p.add_argument("--chunk", type=int, default=256, help="articles tagged and written per step")
+    p.add_argument("--batch-size", type=int, default=32, metavar="N", help="windows per forward pass")
+    p.add_argument("--chunk", type=int, default=256, metavar="N", help="articles tagged and written per step")
     p.add_argument("--device", help="cpu, cuda, cuda:1 (default: GPU when available)")
     p.add_argument("--int8", action="store_true", help="CPU: dynamic int8 quantization (faster, scores differ slightly)")
     p.add_argument("--bf16", action="store_true",
@@ -47,10 +47,10 @@ def parse_args(argv=None):
                         "on GPU half precision is the default")
     p.add_argument("--boilerplate-sample", type=int, default=2000, metavar="N",
                    help="learn the inputs' own boilerplate (a paragraph pasted under many stories) from their first "
-                        "N articles and strip it, besides the model's; 0: off (default 2000)")
+                        "N articles and strip it, besides the model's; 0: off")
     p.add_argument("--threshold", action="append", default=[], metavar="TOPIC=P", help="override a topic's threshold")
     p.add_argument("--no-evidence", action="store_true", help="skip the evidence sentences (a little faster)")
-    p.add_argument("--limit", type=int, help="tag at most this many articles")
+    p.add_argument("--limit", type=int, metavar="N", help="tag at most this many articles")
     p.add_argument("--print", type=int, default=0, metavar="N", dest="show", help="also print the first N results")
     return p.parse_args(argv)
 
@@ -197,16 +197,14 @@ def _to_tag(items: list, out: Output, room: int | None) -> list[Record]:
     return batch if room is None else batch[:room]
 
 
-def _show(rec: Record, res) -> None:
+def _shown(rec: Record, res) -> str:
     tags = ", ".join(f"{t.name} {t.score:.2f}" for t in res.topics) or "(no topic)"
-    print(f"- {rec.title[:80]}\n    topics: {tags}\n    stance: {res.stance} {res.stance_score:.2f}")
+    return f"- {rec.title[:80]}\n    topics: {tags}\n    stance: {res.stance} {res.stance_score:.2f}"
 
 
 @cli_errors("newstag-tag")
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from tqdm.auto import tqdm
-
     from .tagger import Tagger
 
     thresholds = _thresholds(args.threshold)
@@ -222,7 +220,7 @@ def main(argv=None) -> int:
     started, shown = time.time(), 0
     counter, stream = learn_from_stream(read_inputs(args.inputs, columns), args.boilerplate_sample,
                                         lambda item: (item.title, item.text) if isinstance(item, Record) else None)
-    with out, tqdm(desc="tagging", unit=" articles", file=sys.stderr) as bar:
+    with out, progress(desc="tagging", unit=" articles") as bar:
         while args.limit is None or out.counts["tagged"] < args.limit:
             items = list(islice(stream, args.chunk))
             if not items:
@@ -240,7 +238,7 @@ def main(argv=None) -> int:
                 out.write(rec, res)
                 if shown < args.show:
                     shown += 1
-                    _show(rec, res)
+                    bar.write(_shown(rec, res), file=sys.stdout)  # not into the bar
             out.flush()
             out.counts["tagged"] += len(batch)
             bar.update(len(batch) + len(failed))

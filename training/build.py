@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from inference.cli import HelpFormatter, description
 from inference.errors import NewstagError, cli_errors
 from inference.readers import expand_inputs, parse_columns
 from inference.rules import labeling_functions
@@ -30,27 +31,26 @@ from .dataset_folder import SPLITS
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="newstag-build", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
+    p = argparse.ArgumentParser(prog="newstag-build", description=description(__doc__), formatter_class=HelpFormatter,
                                 epilog="Example: newstag-build data/sample --gold data/sample/labels.jsonl -o runs/ds")
     p.add_argument("inputs", nargs="+", help="files, directories or globs: .txt/.html pages, .jsonl, .csv, a saved dataset")
-    p.add_argument("-o", "--output", required=True, help="dataset folder to write")
-    p.add_argument("--labels", default="configs/labels.yaml", help="label schema and rules (YAML)")
-    p.add_argument("--gold", help="hand labels (JSONL with id or title, topics, stance); they override weak labels")
+    p.add_argument("-o", "--output", required=True, metavar="DATASET_DIR", help="dataset folder to write")
+    p.add_argument("--labels", default="configs/labels.yaml", metavar="FILE", help="label schema and rules (YAML)")
+    p.add_argument("--gold", metavar="FILE", help="hand labels (JSONL with id or title, topics, stance); they override weak labels")
     p.add_argument("--gold-to-test", action="store_true", help="route every gold example to the test split")
     p.add_argument("--column", action="append", default=[], metavar="FIELD=NAME",
                    help="column mapping for JSONL/CSV/datasets, e.g. --column text=body (fields: id title text url source published)")
-    p.add_argument("--fractions", default="0.7,0.15,0.15", help="train,validation,test fractions")
-    p.add_argument("--seed", type=int, default=0, help="seed of the split")
+    p.add_argument("--fractions", default="0.7,0.15,0.15", metavar="TRAIN,VAL,TEST", help="train,validation,test fractions")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the split")
     p.add_argument("--split-by-date", action="store_true", help="oldest articles to train, newest to test")
     p.add_argument("--split-column", metavar="NAME",
                    help="keep a split given in the input (a 'train'/'validation'/'test' field, e.g. ModApte); "
                         "'train' records are still divided into train and validation by --fractions")
     p.add_argument("--keep-duplicates", action="store_true",
                    help="keep every article (duplicates are still clustered and reported), e.g. for a benchmark's fixed test set")
-    p.add_argument("--near-duplicate-threshold", type=float, default=0.45,
+    p.add_argument("--near-duplicate-threshold", type=float, default=0.45, metavar="X",
                    help="Jaccard similarity of word 3-gram sets (MinHash estimate) above which two articles are near duplicates")
-    p.add_argument("--boilerplate-min-articles", type=int, default=3,
+    p.add_argument("--boilerplate-min-articles", type=int, default=3, metavar="N",
                    help="a pasted paragraph counts as boilerplate once it appears in this many articles")
     p.add_argument("--embedding-rule", action="store_true", help="also run the embedding rule (zero-shot vote)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing dataset folder")
@@ -71,6 +71,9 @@ def _fractions(raw: str) -> tuple[float, float, float]:
 @cli_errors("newstag-build")
 def main(argv=None) -> int:
     args = parse_args(argv)
+    import datasets
+
+    datasets.disable_progress_bars()  # "Generating ... split", "Saving the dataset": the summary below says what was built
     started = time.time()
     schema = load_schema(args.labels)
     lfs = labeling_functions(schema)

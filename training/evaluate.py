@@ -14,6 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from inference.cli import HelpFormatter, description
 from inference.errors import NewstagError, cli_errors
 from inference.tagger import Tagger
 
@@ -23,13 +24,14 @@ from .trainer.evaluation import evaluate_split
 
 @cli_errors("newstag-eval")
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="newstag-eval", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("model", help="model folder written by newstag-train")
-    p.add_argument("data", help="dataset folder written by newstag-build")
-    p.add_argument("--split", default="test", help="split to score (default test)")
-    p.add_argument("-o", "--output", help="folder for metrics.json, report.md and plots (default MODEL/eval-SPLIT)")
-    p.add_argument("--batch-size", type=int, default=64)
+    p = argparse.ArgumentParser(prog="newstag-eval", description=description(__doc__), formatter_class=HelpFormatter,
+                                epilog="Example: newstag-eval runs/demo/model runs/demo/dataset")
+    p.add_argument("model", metavar="MODEL_DIR", help="model folder written by newstag-train")
+    p.add_argument("data", metavar="DATASET_DIR", help="dataset folder written by newstag-build")
+    p.add_argument("--split", default="test", metavar="NAME", help="split to score: train, validation or test")
+    p.add_argument("-o", "--output", metavar="DIR",
+                   help="folder for metrics.json, report.md and plots (default: MODEL_DIR/eval-NAME)")
+    p.add_argument("--batch-size", type=int, default=64, metavar="N", help="articles per forward pass")
     args = p.parse_args(argv)
     tagger = Tagger.from_pretrained(args.model)  # a clear error before the dataset is read, if it is not a model
     ds, _, _, _ = dataset_folder.load(args.data)

@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 
 from inference import model_folder
+from inference.cli import HelpFormatter, description
 from inference.errors import NewstagError, cli_errors
 from inference.model import TaggerModel, default_base_model, load_encoder
 from inference.tagger import Tagger
@@ -36,12 +37,16 @@ from .trainer.probe import HEAD_INIT, ProbeSettings, probe_init
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="newstag-train", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog="config keys (each also a --key value override):\n" + help_text())
-    p.add_argument("--data", required=True, help="dataset folder written by newstag-build")
-    p.add_argument("-o", "--output", required=True, help="model folder to write")
-    p.add_argument("--config", help="YAML config (configs/train.yaml, configs/train-gpu.yaml)")
+    p = argparse.ArgumentParser(
+        prog="newstag-train", description=description(__doc__), formatter_class=HelpFormatter, allow_abbrev=False,
+        usage="newstag-train --data DATASET_DIR -o MODEL_DIR [--config FILE] [--KEY VALUE ...]",
+        epilog="config keys, each a flag that overrides the config file (the spelling with underscores works too):\n"
+               + help_text())
+    p.add_argument("--data", required=True, metavar="DATASET_DIR", help="dataset folder written by newstag-build")
+    p.add_argument("-o", "--output", required=True, metavar="MODEL_DIR", help="model folder to write")
+    p.add_argument("--config", metavar="FILE",
+                   help="YAML config (configs/train.yaml, configs/train-gpu.yaml); without it the built-in "
+                        "defaults, which configs/train.yaml repeats")
     return p.parse_known_args(argv)
 
 
@@ -58,10 +63,13 @@ def train(data: str, output: str, cfg: TrainConfig, callbacks: Sequence = ()) ->
     Args:
         callbacks: extra ``transformers.TrainerCallback`` objects (benchmarks time epochs with one).
     """
+    import datasets
     from transformers import EarlyStoppingCallback, set_seed
+    from transformers.utils import logging as hf_logging
 
-    if cfg.head_init not in HEAD_INIT:
-        raise NewstagError(f"head_init: {cfg.head_init!r} is not one of {', '.join(HEAD_INIT)}")
+    datasets.disable_progress_bars()  # "Map", "Saving the dataset": the table below says what happens
+    hf_logging.disable_progress_bar()  # "Writing model shards"
+
     if cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)
     set_seed(cfg.seed)

@@ -62,3 +62,14 @@ def test_matches_the_definition_on_random_scores_and_windows(seed):
 
 def test_a_window_without_text_tokens_gives_no_evidence():
     assert run([(0, 0), (0, 0)], (0, 0), [1.0, 2.0]) == ""
+
+
+def test_evidence_is_a_whole_sentence_across_abbreviations():
+    """Evidence is never cut at "Mr." or "U.S.": the sentence around them is the unit."""
+    text = "Mr. Smith of the U.S. Army said the truce held. Aid convoys reached the city."
+    offs = [(0, 0)] + word_offsets(text) + [(0, 0)]
+    scores = np.zeros(len(offs))
+    scores[2:5] = 3.0  # "Smith of the"
+    win = SimpleNamespace(offsets=[offs], spans=[(0, len(text))])
+    ev = (win, [text], np.zeros((1, 1), dtype=np.int64), {0: scores.astype(np.float32)[:, None]}, {})
+    assert _evidence(ev, 0, 0) == "Mr. Smith of the U.S. Army said the truce held."

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from inference.boilerplate import BoilerplateCounter, strip_boilerplate
+from inference.cli import progress
 from inference.errors import NewstagError
 from inference.readers import Record, Skip, read_inputs
 from inference.rules import LabelingFunction, weak_label
@@ -58,7 +56,7 @@ def read_pass(build: Build, inputs: list[str], columns: dict, exclude: list, raw
     """
     counter = BoilerplateCounter(min_articles)
     raw_dedup = Deduplicator(min_similarity=near_similarity)
-    with raw_file.open("w", encoding="utf-8") as raw, tqdm(desc="reading", unit=" articles", file=sys.stderr) as bar:
+    with raw_file.open("w", encoding="utf-8") as raw, progress(desc="reading", unit=" articles") as bar:
         for item in read_inputs(inputs, columns, exclude):
             if isinstance(item, Skip):
                 build.skipped.append(str(item))
@@ -94,7 +92,7 @@ def label_pass(build: Build, raw_file: Path, labeled_file: Path, counter: Boiler
     meta: dict[str, dict] = {}
     ids_seen: dict[str, int] = {}
     with raw_file.open(encoding="utf-8") as raw, labeled_file.open("w", encoding="utf-8") as lab:
-        for line in tqdm(raw, total=build.records, desc="labeling", unit=" articles", file=sys.stderr):
+        for line in progress(raw, total=build.records, desc="labeling", unit=" articles"):
             row = json.loads(line)
             if row["id"] in ids_seen:  # two records share an id: keep both, make the id unique
                 ids_seen[row["id"]] += 1

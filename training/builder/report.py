@@ -91,21 +91,29 @@ def plot_distribution(schema, rows_by_split, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.5), gridspec_kw={"width_ratios": [3, 1.3]})
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), gridspec_kw={"width_ratios": [3, 1.3]}, sharey=True)
     names = schema.topic_names + ["(none)"]
     width = 0.8 / len(SPLITS)
     for k, s in enumerate(SPLITS):
         rows = rows_by_split[s]
-        counts = [sum((t in r["topics"]) if t != "(none)" else not r["topics"] for r in rows) for t in names]
-        axes[0].bar([i + k * width for i in range(len(names))], counts, width, label=f"{s} ({len(rows)})")
-        sc = [sum(r["stance"] == st for r in rows) for st in schema.stance_names]
-        axes[1].bar([i + k * width for i in range(len(sc))], sc, width, label=s)
-    axes[0].set_xticks([i + width for i in range(len(names))], names, rotation=30, ha="right")
-    axes[0].set_title("topics per split")
-    axes[0].legend()
-    axes[1].set_xticks([i + width for i in range(len(schema.stance_names))], schema.stance_names)
+        n = max(len(rows), 1)  # shares, so splits of different sizes compare: stratified, the bars match
+        shares = [sum((t in r["topics"]) if t != "(none)" else not r["topics"] for r in rows) / n for t in names]
+        axes[0].bar([i + (k - 1) * width for i in range(len(names))], shares, width, label=f"{s} ({len(rows)} articles)")
+        stance = [sum(r["stance"] == st for r in rows) / n for st in schema.stance_names]
+        axes[1].bar([i + (k - 1) * width for i in range(len(stance))], stance, width, label=s)
+    axes[0].set_xticks(range(len(names)), names, rotation=30, ha="right")
+    axes[0].set_ylabel("share of the split's articles")
+    axes[0].set_title("topics per split (an article can have several)")
+    axes[0].legend(fontsize=9)
+    axes[1].set_xticks(range(len(schema.stance_names)), schema.stance_names)
     axes[1].set_title("stance per split")
+    for ax in axes:
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_axisbelow(True)
+        ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+        ax.tick_params(axis="y", labelleft=True)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

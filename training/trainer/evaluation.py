@@ -75,10 +75,10 @@ def _report(m: dict, tagger: Tagger) -> str:
              *[f"| {t} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | {v['support']} | "
                f"{tagger.thresholds[i]:.3f} |" for i, (t, v) in enumerate(m["per_topic"].items())], "",
              "![per-topic scores](per_topic.png)", "", "## Stance", "",
-             "Confusion matrix (rows true, columns predicted): " + ", ".join(tagger.stances), "",
-             *["| " + " | ".join(str(x) for x in row) + " |" for row in [tagger.stances] + m["stance_confusion"]][:1],
-             "|" + "---|" * len(tagger.stances),
-             *["| " + " | ".join(str(x) for x in row) + " |" for row in m["stance_confusion"]], "",
+             "Confusion matrix: rows the true stance, columns the predicted one.", "",
+             "| true / predicted | " + " | ".join(tagger.stances) + " |", "|---|" + "---|" * len(tagger.stances),
+             *[f"| {name} | " + " | ".join(str(x) for x in row) + " |"
+               for name, row in zip(tagger.stances, m["stance_confusion"])], "",
              "![stance confusion](stance_confusion.png)", "", "## Curves", "",
              "![precision-recall](pr_curves.png) ![reliability](reliability.png)", ""]
     if calib:

@@ -21,7 +21,9 @@ def bf16_supported() -> bool:
 
 
 def make_trainer_class():
-    from transformers import Trainer
+    from transformers import PrinterCallback, ProgressCallback, Trainer
+
+    from .progress import EpochTable
 
     class NewstagTrainer(Trainer):
         """The ``Trainer`` with the model's multi-task loss and, optionally, a learning rate of the heads' own."""
@@ -29,6 +31,9 @@ def make_trainer_class():
         def __init__(self, *args, pos_weight=None, stance_weight=None, loss_weights=(1.0, 1.0), head_lr=0.0,
                      **kwargs):
             super().__init__(*args, **kwargs)
+            for printer in (PrinterCallback, ProgressCallback):  # progress.EpochTable prints instead
+                self.remove_callback(printer)
+            self.add_callback(EpochTable())
             self.pos_weight, self.stance_weight, self.loss_weights = pos_weight, stance_weight, loss_weights
             self.head_lr = head_lr
 
@@ -86,6 +91,6 @@ def training_arguments(cfg: TrainConfig, out: Path, has_val: bool, use_bf16: boo
         bf16=use_bf16, use_cpu=not torch.cuda.is_available(), report_to="none", remove_unused_columns=False,
         label_names=["topic_labels", "stance_labels"], length_column_name="n_tokens",
         train_sampling_strategy="group_by_length" if cfg.group_by_length else "random",
-        dataloader_num_workers=cfg.dataloader_num_workers, disable_tqdm=False, save_only_model=False,
+        dataloader_num_workers=cfg.dataloader_num_workers, disable_tqdm=True, save_only_model=False,
         ddp_find_unused_parameters=False,  # every weight takes part in every step (the BERT pooler is dropped)
     )

@@ -30,7 +30,8 @@ def first_window_features(model, windows: list[list[int]], pad_id: int, batch_si
     autocast = torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
     was_training = model.training
     model.eval()
-    start, done, shown = time.monotonic(), 0, 0.0
+    start = shown = time.monotonic()  # a line every 10 s and at the end
+    done = 0
     with torch.inference_mode(), autocast:
         for i in range(0, len(order), batch_size):
             idx = order[i:i + batch_size]

@@ -67,3 +67,31 @@ def test_attention_dropout_is_off_by_default_for_the_fused_attention_kernel(trai
     cfg = json.loads((trained_model / "config.json").read_text())
     assert cfg["attention_probs_dropout_prob"] == 0.0 and cfg["hidden_dropout_prob"] == 0.1
     assert json.loads((trained_model / "tagger.json").read_text())["train_config"]["attention_dropout"] == 0.0
+
+
+def test_training_output_off_a_terminal_is_a_table(sample_dataset, tiny_base, tmp_path, capfd):
+    """Off a terminal: no progress bars, no log dicts; a header, one row per epoch and a summary."""
+    from training.train import main
+
+    rc = main(["--data", str(sample_dataset), "-o", str(tmp_path / "model"), "--base-model", str(tiny_base),
+               "--epochs", "3", "--max-length", "32", "--stride", "8", "--bf16", "false", "--head-init", "random",
+               "--early-stopping-patience", "0"])
+    assert rc == 0
+    out, err = capfd.readouterr()
+    text = out + err
+    assert "\r" not in text and "\x1b[" not in text and "{'" not in text, text
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert len(lines) <= 10, text  # header, 3 rows, summary, the result line, and warnings at most 4
+    header = out.splitlines().index(next(line for line in out.splitlines() if line.startswith("epoch  train loss")))
+    rows = out.splitlines()[header + 1:header + 4]
+    assert [row.split()[0] for row in rows] == ["1", "2", "3"], out
+    assert any(line.startswith("newstag-train: kept epoch ") and "trained 3 epochs in " in line for line in lines), out
+    assert lines[-1].startswith(f"newstag-train: wrote {tmp_path / 'model'}; test topic micro-F1 "), out
+
+
+def test_report_confusion_table_names_its_rows(trained_model):
+    stances = json.loads((trained_model / "tagger.json").read_text())["stances"]
+    report = (trained_model / "report.md").read_text()
+    assert "| true / predicted | " + " | ".join(stances) + " |" in report
+    rows = [line for line in report.splitlines() if line.startswith("| ") and line.split(" | ")[0][2:] in stances]
+    assert [r.split(" | ")[0][2:] for r in rows] == stances
