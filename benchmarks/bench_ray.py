@@ -8,7 +8,10 @@ Writes the first N BBC News articles to a temporary JSONL and runs the real comm
 after the other, in subprocesses:
 
     python -m inference.tag IN.jsonl --model MODEL -o OUT.jsonl --device cpu                  (local: torch's 2 threads)
+    OMP_NUM_THREADS=1 python -m inference.tag ...                                             (local, 1 thread)
     python -m inference.tag ... --engine ray --workers 1 / --workers 2                        (a local Ray instance)
+
+Each Ray actor runs torch on one thread, so "local, 1 thread" is the like-for-like row for Ray's overhead.
 
 For each: wall time of the whole command, time to the first written result (start-up: model load, and for Ray
 the instance, its actors and the first chunk), the rate over the last three quarters of the articles (results
@@ -67,13 +70,14 @@ def _lines(path: Path) -> int:
         return 0
 
 
-def run(cmd: list[str], out: Path, n: int) -> dict:
+def run(cmd: list[str], out: Path, n: int, env: dict | None = None) -> dict:
     """Run a tagging command: wall time, time to the first result line, the rate of the last three quarters of
     the articles (lines written over time: start-up and the first chunks left out) and peak memory of its tree."""
     import psutil
 
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, **(env or {})})
     ps, first, quarter, last, peak = psutil.Process(proc.pid), None, None, (0.0, 0), 0
     while proc.poll() is None:
         peak = max(peak, tree_memory(ps))
@@ -111,12 +115,14 @@ def main(argv=None) -> int:
                 w.write(json.dumps({"id": f"bbc-{i}", "title": row["title"], "text": row["text"]}) + "\n")
         base = [sys.executable, "-m", "inference.tag", str(feed), "--model", args.model, "--device", "cpu",
                 "--chunk", str(args.chunk)]
-        runs = {"local": [], "ray, 1 worker": ["--engine", "ray", "--workers", "1"],
-                "ray, 2 workers": ["--engine", "ray", "--workers", "2"]}
+        one_thread = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        runs = {"local": ([], None), "local, 1 thread": ([], one_thread),
+                "ray, 1 worker": (["--engine", "ray", "--workers", "1"], None),
+                "ray, 2 workers": (["--engine", "ray", "--workers", "2"], None)}
         figures, outputs = {}, {}
-        for name, extra in runs.items():
+        for name, (extra, env) in runs.items():
             out = Path(tmp) / f"{name.replace(', ', '-').replace(' ', '')}.jsonl"
-            figures[name] = run([*base, "-o", str(out), *extra], out, args.n)
+            figures[name] = run([*base, "-o", str(out), *extra], out, args.n, env)
             outputs[name] = out.read_bytes()
             f = figures[name]
             print(f"{name}: {f['wall']:.1f} s, first result after {f['first']:.1f} s, peak "
@@ -130,6 +136,10 @@ def main(argv=None) -> int:
         metrics[f"{name} s to the first result"] = round(f["first"], 1)
         metrics[f"{name} articles/s, last 3/4 of the articles"] = round(f["steady"], 2)
         metrics[f"{name} peak memory MiB (PSS of the process tree)"] = round(f["peak"] / MIB)
+        if name.startswith("ray"):  # against the local engine with the same threads per tagger (1)
+            one = figures["local, 1 thread"]
+            metrics[f"{name} / local 1 thread articles/s, last 3/4"] = round(f["steady"] / one["steady"], 3)
+            metrics[f"{name} start-up overhead s (first result - local 1 thread's)"] = round(f["first"] - one["first"], 1)
         if name != "local":
             metrics[f"{name} output identical to local"] = outputs[name] == outputs["local"]
             metrics[f"{name} overhead s (wall - local wall)"] = round(f["wall"] - local["wall"], 1)
