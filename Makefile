@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e ".[train,dev]"
+	$(BIN)/python -m pip install -q -e ".[train,dev,serve,onnx,ray]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -29,7 +29,8 @@ demo: $(STAMP)
 	echo "demo: done in $$(( $$(date +%s) - start ))s. Dataset and its report: $(RUN)/dataset/report.md;" \
 	     "model, metrics and plots: $(RUN)/model (report.md, README.md); tags: $(RUN)/tags.jsonl"
 
-# the whole suite, the slow tests too (real weights, two-process training: under a minute); plain pytest skips those
+# the whole suite, the slow tests too (real weights, two-process training, a local Ray instance); plain pytest
+# skips those. The serve, onnx and ray extras are installed for their tests (each skips where its extra is absent).
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -o addopts=""
 

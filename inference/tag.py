@@ -52,6 +52,11 @@ def parse_args(argv=None):
     p.add_argument("--no-evidence", action="store_true", help="skip the evidence sentences (a little faster)")
     p.add_argument("--limit", type=int, metavar="N", help="tag at most this many articles")
     p.add_argument("--print", type=int, default=0, metavar="N", dest="show", help="also print the first N results")
+    p.add_argument("--engine", choices=("local", "ray"), default="local",
+                   help="local: this process; ray: Ray Data with a pool of tagger actors (the ray extra), same output")
+    p.add_argument("--address", help="--engine ray: the cluster to join (ray start --head prints it); "
+                                     "default: start a local instance")
+    p.add_argument("--workers", type=int, default=2, help="--engine ray: tagger actors, one CPU each (default 2)")
     return p.parse_args(argv)
 
 
@@ -170,14 +175,17 @@ class Output:
             self._errf.write(line + "\n")
 
     def write(self, rec: Record, res) -> None:
-        row = _row(rec, res, self.model_id)
+        self.write_row(_row(rec, res, self.model_id))
+
+    def write_row(self, row: dict) -> None:
+        """Append one result row (``_row``'s dict) and count its id as done."""
         if self._writer:
             self._writer.writerow({**row, "topics": ";".join(row["topics"]),
                                    "topic_scores": json.dumps(row["topic_scores"]),
                                    "evidence": json.dumps(row["evidence"], ensure_ascii=False)})
         else:
             self._f.write(json.dumps(row, ensure_ascii=False) + "\n")
-        self.done.add(rec.id)
+        self.done.add(row["id"])
 
     def flush(self) -> None:
         self._f.flush()
@@ -197,9 +205,9 @@ def _to_tag(items: list, out: Output, room: int | None) -> list[Record]:
     return batch if room is None else batch[:room]
 
 
-def _shown(rec: Record, res) -> str:
-    tags = ", ".join(f"{t.name} {t.score:.2f}" for t in res.topics) or "(no topic)"
-    return f"- {rec.title[:80]}\n    topics: {tags}\n    stance: {res.stance} {res.stance_score:.2f}"
+def _shown(row: dict) -> str:
+    tags = ", ".join(f"{t} {row['topic_scores'][t]:.2f}" for t in row["topics"]) or "(no topic)"
+    return f"- {row['title'][:80]}\n    topics: {tags}\n    stance: {row['stance']} {row['stance_score']:.2f}"
 
 
 @cli_errors("newstag-tag")
@@ -213,13 +221,42 @@ def main(argv=None) -> int:
         raise NewstagError("--int8 and --bf16 exclude each other; pick one")
     if Path(args.output).suffix.lower() not in (".jsonl", ".csv"):
         raise NewstagError(f"output {args.output} must end in .jsonl or .csv")
-    tagger = Tagger.from_pretrained(args.model, device="cpu" if args.int8 else args.device,
-                                    quantize="int8" if args.int8 else None, half=True if args.bf16 else None)
-    tagger.resolve_thresholds(thresholds)  # unknown topic names fail here, before any work
+    if args.engine == "ray" and args.limit is not None:
+        raise NewstagError("--limit is for trial runs of --engine local; with --engine ray pass fewer inputs")
+    if args.workers < 1 or args.chunk < 1:
+        raise NewstagError("--workers and --chunk must be at least 1")
+    options = {"device": "cpu" if args.int8 else args.device, "quantize": "int8" if args.int8 else None,
+               "half": True if args.bf16 else None}
+    if args.engine == "ray":  # the actors load the model; here only its labels are needed
+        known = model_folder.read_manifest(args.model)["topics"]
+        unknown = [t for t in thresholds if t not in known]
+        if unknown:
+            raise NewstagError(f"threshold for unknown topic '{unknown[0]}'; topics are {', '.join(known)}")
+    else:
+        tagger = Tagger.from_pretrained(args.model, **options)
+        tagger.resolve_thresholds(thresholds)  # unknown topic names fail here, before any work
     out = Output(Path(args.output), model_folder.model_id(args.model))
     started, shown = time.time(), 0
     counter, stream = learn_from_stream(read_inputs(args.inputs, columns), args.boilerplate_sample,
                                         lambda item: (item.title, item.text) if isinstance(item, Record) else None)
+
+    def show(row: dict) -> None:
+        nonlocal shown
+        if shown < args.show:
+            shown += 1
+            bar.write(_shown(row), file=sys.stdout)  # above the bar, not into it
+
+    if args.engine == "ray":
+        from . import ray_tag
+
+        stream = None  # the driver read only the boilerplate sample; Ray Data reads the inputs
+        with out, progress(desc="tagging", unit=" articles") as bar:
+            try:
+                ray_tag.tag(args, out, counter, columns, thresholds or None, out.model_id, options, bar, show)
+            finally:
+                if not args.address:
+                    ray_tag.shutdown()
+        return _summary(out, started)
     with out, progress(desc="tagging", unit=" articles") as bar:
         while args.limit is None or out.counts["tagged"] < args.limit:
             items = list(islice(stream, args.chunk))
@@ -236,12 +273,14 @@ def main(argv=None) -> int:
                 out.error({"id": rec.id, "path": rec.path, "reason": reason})
             for rec, res in zip(batch, results):
                 out.write(rec, res)
-                if shown < args.show:
-                    shown += 1
-                    bar.write(_shown(rec, res), file=sys.stdout)  # not into the bar
+                show(_row(rec, res, out.model_id))
             out.flush()
             out.counts["tagged"] += len(batch)
             bar.update(len(batch) + len(failed))
+    return _summary(out, started)
+
+
+def _summary(out: Output, started: float) -> int:
     secs = time.time() - started
     rate = out.counts["tagged"] / secs if secs > 0 else 0.0
     print(f"newstag-tag: tagged {out.counts['tagged']} articles ({rate:.1f}/s), {out.counts['skipped_done']} already "

@@ -115,7 +115,7 @@ class Tagger:
     # ---- loading and saving -------------------------------------------------------------------------------
     @classmethod
     def from_pretrained(cls, path: str | Path, device: str | None = None, half: bool | None = None,
-                        quantize: str | None = None) -> Tagger:
+                        quantize: str | None = None, backend: str | None = None) -> Tagger:
         """Load a model folder written by ``newstag-train`` (safetensors, no remote code).
 
         Args:
@@ -124,7 +124,15 @@ class Tagger:
             half: run in bf16/fp16; default: on GPU only.
             quantize: "int8" for dynamic int8 quantization of the linear layers (CPU only; faster,
                 scores differ slightly: see benchmarks/RESULTS.md).
+            backend: "torch", or "onnx" (onnxruntime on CPU; the folder written by ``newstag-export --onnx``);
+                default: "onnx" for such a folder, else "torch".
         """
+        if backend not in (None, "torch", "onnx"):
+            raise NewstagError(f"unknown backend={backend!r}; use 'torch' or 'onnx'")
+        from . import onnx_model
+
+        if backend == "onnx" or (backend is None and onnx_model.is_exported(path)):
+            return cls(*onnx_model.load(path, device, half, quantize))
         model, tokenizer, manifest, device, dtype = model_folder.load(path, device, half, quantize)
         return cls(model, tokenizer, manifest, device, dtype)
 
