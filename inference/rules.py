@@ -1,7 +1,9 @@
 """Labeling functions from the schema's rules, and how their votes become weak labels.
 
 Each rule of ``configs/labels.yaml`` becomes a named labeling function that votes for (or, for a topic,
-against) one label or abstains, in the manner of Snorkel's ``@labeling_function``. Votes are summed per
+against) one label or abstains, in the manner of Snorkel's ``@labeling_function``. A rule votes when enough
+sentences of its scope match (``Rule.hits_needed``: ``min_hits``, grown by ``min_share`` with the article's
+length up to ``max_hits``; a sentence of the lead counts ``lead_hits``). Votes are summed per
 label with the rules' weights: a topic is given when its sum reaches the topic's ``min_votes``; the stance
 with the highest sum wins, else the schema's default stance.
 
