@@ -96,16 +96,17 @@ def connect(address: str | None, workers: int, quiet: bool = True):
     if ray.is_initialized():
         return ray
     logging.getLogger("ray").setLevel(logging.WARNING if quiet else logging.INFO)
-    # the workers import newstag from where the driver does (a checkout that is not installed works too)
-    here = str(Path(__file__).resolve().parents[1])
-    path = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)
-    env = {"env_vars": {"PYTHONPATH": path, "TOKENIZERS_PARALLELISM": "false",
-                        **{k: os.environ[k] for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE") if k in os.environ}}}
-    if address:
-        ray.init(address=address, runtime_env=env, logging_level=logging.WARNING, log_to_driver=not quiet)
+    env = {"TOKENIZERS_PARALLELISM": "false",
+           **{k: os.environ[k] for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE") if k in os.environ}}
+    if address:  # the cluster's nodes have newstag installed
+        ray.init(address=address, runtime_env={"env_vars": env}, logging_level=logging.WARNING,
+                 log_to_driver=not quiet)
     else:
+        # local workers import newstag from where this process does (a checkout that is not installed works too)
+        here = str(Path(__file__).resolve().parents[1])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)
         ray.init(num_cpus=workers + 1, object_store_memory=LOCAL_OBJECT_STORE, include_dashboard=False,
-                 runtime_env=env, logging_level=logging.WARNING, log_to_driver=not quiet)
+                 runtime_env={"env_vars": env}, logging_level=logging.WARNING, log_to_driver=not quiet)
     return ray
 
 

@@ -8,6 +8,9 @@ does), tags in batches, and appends each result to the output as soon as it is r
 Re-running the same command after a crash or Ctrl-C skips what is done and finishes the rest. An
 output written by a different model is never mixed in: the command stops and says so. A record
 that cannot be read or tagged goes to ``OUT.errors.jsonl`` with its reason and the run goes on.
+
+``--engine ray [--address ADDR] [--workers N]`` does the same on Ray Data, with the same output (see
+``inference/ray_tag.py``).
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ httpx = pytest.importorskip("httpx", reason="httpx (the dev extra) is absent")
 
 from conftest import SAMPLE  # noqa: E402
 
-from inference.serve import Limits, ServerThread, create_app  # noqa: E402
+from inference.http_api import Limits  # noqa: E402
+from inference.serve import ServerThread, create_app  # noqa: E402
 
 TEXTS = [f"Aid convoys reached {n} displaced families after clashes near the border, officials said."
          for n in ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "many")]
