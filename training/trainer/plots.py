@@ -121,8 +121,8 @@ def reliability(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: Path, bi
                 xs.append(conf[m].mean())
                 ys.append(correct[m].mean())
                 low, high = _wilson(correct[m].sum(), int(m.sum()))
-                lo.append(ys[-1] - low)
-                hi.append(high - ys[-1])
+                lo.append(max(0.0, ys[-1] - low))  # rounding can put a bound of 0 or 1 a hair inside
+                hi.append(max(0.0, high - ys[-1]))
         line = ax.errorbar(xs, ys, yerr=[lo, hi], fmt="o-", capsize=3, ms=4, lw=1.4,
                            label=f"{name}, {len(conf)} predictions")
         bars = hist.bar(edges[:-1] + (k + 0.5) * width, counts, width, color=line[0].get_color())
