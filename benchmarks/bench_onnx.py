@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .results import add_common_args, record, shared_dir, skip_if_missing
+from .results import add_common_args, finish, shared_dir, skip_if_missing
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -146,15 +146,7 @@ def main(argv=None) -> int:
     metrics["fastest Tagger.pipe"] = min(pipe_s, key=pipe_s.get)
     metrics["load average at start / end"] = f"{load0:.2f} / {os.getloadavg()[0]:.2f}"
     metrics["benchmark wall s"] = round(time.perf_counter() - started, 1)
-    width = max(len(k) for k in metrics)
-    for k, v in metrics.items():
-        print(f"  {k:<{width}}  {v}")
-    if args.no_record:
-        print("(--no-record: nothing written)")
-        return 0
-    record(NAME, metrics)
-    print("recorded in benchmarks/results.jsonl and benchmarks/RESULTS.md")
-    return 0
+    return finish(NAME, metrics, args.no_record)
 
 
 if __name__ == "__main__":

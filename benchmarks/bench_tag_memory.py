@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .results import PLOTS, REPO, add_common_args, record, shared_dir, skip_if_missing
+from .results import PLOTS, REPO, add_common_args, print_metrics, record, shared_dir, skip_if_missing
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -240,9 +240,7 @@ def main(argv=None) -> int:
     })
 
     print(log.strip().splitlines()[-1] if log.strip() else "(newstag-tag printed nothing)")
-    width = max(len(k) for k in metrics)
-    for k, v in metrics.items():
-        print(f"  {k:<{width}}  {v}")
+    print_metrics(metrics)
     if args.no_record:
         print("(--no-record: nothing written)")
         return 0

@@ -137,3 +137,21 @@ def write_markdown() -> None:
 if __name__ == "__main__":
     write_markdown()
     print(f"wrote {RESULTS_MD}")
+
+
+def print_metrics(metrics: dict) -> None:
+    """The figures as an aligned two-column list."""
+    width = max(len(k) for k in metrics)
+    for k, v in metrics.items():
+        print(f"  {k:<{width}}  {v}")
+
+
+def finish(name: str, metrics: dict, no_record: bool, plots: Sequence[str | Path] = ()) -> int:
+    """Print the figures and, unless ``no_record``, record them; a benchmark's ``main`` returns this."""
+    print_metrics(metrics)
+    if no_record:
+        print("(--no-record: nothing written)")
+        return 0
+    record(name, metrics, plots=plots)
+    print("recorded in benchmarks/results.jsonl and benchmarks/RESULTS.md")
+    return 0
