@@ -276,7 +276,8 @@ def main(argv=None) -> int:
                 out.error({"id": rec.id, "path": rec.path, "reason": reason})
             for rec, res in zip(batch, results):
                 out.write(rec, res)
-                show(_row(rec, res, out.model_id))
+                if shown < args.show:
+                    show(_row(rec, res, out.model_id))
             out.flush()
             out.counts["tagged"] += len(batch)
             bar.update(len(batch) + len(failed))
