@@ -230,15 +230,21 @@ class Tagger:
 
     def rule_votes(self, articles: list[tuple[str | None, str]]) -> RuleVotes:
         """The labeling rules' votes on ``(title, text)`` articles, after the model's boilerplate is stripped."""
-        texts = [strip_boilerplate(t, self.boilerplate)[0] if self.boilerplate else t for _, t in articles]
-        return rule_votes(self.rule_schema, self.labeling_functions, [(a[0], x) for a, x in zip(articles, texts)])
+        return self._votes(articles, self._clean(articles))
+
+    def _clean(self, arts: list[tuple[str | None, str]]) -> list[str]:
+        """The texts the network and the rules read: without the model's boilerplate sentences."""
+        return [strip_boilerplate(t, self.boilerplate)[0] if self.boilerplate else t for _, t in arts]
+
+    def _votes(self, arts, texts: list[str]) -> RuleVotes:
+        return rule_votes(self.rule_schema, self.labeling_functions, [(a[0], x) for a, x in zip(arts, texts)])
 
     def _probabilities(self, arts, texts, topic_logits, stance_logits):
         topic_p, stance_p = probabilities(topic_logits, stance_logits, self.topic_temperature,
                                           self.stance_temperature)
         if self.blend is None:
             return topic_p, stance_p, None
-        votes = rule_votes(self.rule_schema, self.labeling_functions, [(a[0], x) for a, x in zip(arts, texts)])
+        votes = self._votes(arts, texts)
         topic_p = sigmoid(self.blend.topic_logits(topic_logits / self.topic_temperature, votes))
         stance_p = softmax(self.blend.stance_logits(stance_logits / self.stance_temperature, votes))
         return topic_p, stance_p, votes.voters
@@ -259,7 +265,7 @@ class Tagger:
     # ---- internals ----------------------------------------------------------------------------------------
     @torch.inference_mode()
     def _forward(self, arts: list[tuple[str | None, str]], batch_size: int, evidence: bool):
-        texts = [strip_boilerplate(t, self.boilerplate)[0] if self.boilerplate else t for _, t in arts]
+        texts = self._clean(arts)
         win = encode_windows(self.tokenizer, [a[0] for a in arts], texts, self.max_length, self.stride,
                              max_windows=self.max_windows, offsets=evidence)
         n, n_windows = len(arts), len(win.input_ids)

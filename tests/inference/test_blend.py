@@ -50,7 +50,8 @@ def test_a_blended_tag_names_the_rules_that_voted(tagger):
     assert set(res.topic_names) == given
     tag = next(t for t in res.topics if t.name == "ceasefire")
     assert tag.rules and set(tag.rules) == set(votes.voters[0]["ceasefire"])
-    assert tagger.predict(TRUCE).topics[0].rules == () or tagger.blend is not None
+    if tagger.blend is None:  # the model alone: no tag claims rules
+        assert all(t.rules == () for t in tagger.predict(TRUCE).topics)
 
 
 def test_scores_are_what_predict_reports(tagger):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from inference.blend import RuleBlend
+from inference.blend import RuleBlend, RuleVotes
 from inference.errors import NewstagError
 from inference.scores import sigmoid, softmax
 from inference.tagger import Tagger
@@ -36,13 +36,13 @@ def calibrate(tagger: Tagger, val, cfg) -> dict:
     t_temp = fit_temperature(t_logits, y.astype(float), multilabel=True) if cfg.calibrate else 1.0
     s_temp = fit_temperature(s_logits, s, multilabel=False) if cfg.calibrate else 1.0
     before = {"topic_ece": topic_ece(sigmoid(t_logits), y), "stance_ece": stance_ece(softmax(s_logits), s)}
-    after = {"topic_ece": topic_ece(sigmoid(t_logits / t_temp), y),
-             "stance_ece": stance_ece(softmax(s_logits / s_temp), s)}
-    tagger.set_calibration({"topic": t_temp, "stance": s_temp}, {t: 0.5 for t in tagger.topics}, {})
-    blend = fit_blend(tagger, rows, articles, t_logits / t_temp, s_logits / s_temp, cfg.rule_blend)
+    t_cal, s_cal = t_logits / t_temp, s_logits / s_temp
+    after = {"topic_ece": topic_ece(sigmoid(t_cal), y), "stance_ece": stance_ece(softmax(s_cal), s)}
+    keep = blend_rows(rows, cfg.rule_blend, bool(tagger.rule_schema.rules))
+    votes = tagger.rule_votes(articles) if keep is not None else None  # run once: to fit, then to tune thresholds
+    blend = fit_blend(votes, keep, y, s, t_cal, s_cal, len(tagger.stances)) if votes is not None else None
     tagger.set_blend(blend)
-    probs, _, _ = tagger.scores(articles, batch_size=cfg.eval_batch_size) if blend else (sigmoid(t_logits / t_temp),
-                                                                                      None, None)
+    probs = sigmoid(blend.topic_logits(t_cal, votes)) if blend else sigmoid(t_cal)
     thresholds = tune_thresholds(probs, y, cfg.min_positives_for_threshold) if cfg.tune_thresholds \
         else [0.5] * len(tagger.topics)
     info = {"validation_examples": len(rows), "before": before, "after": after,
@@ -51,30 +51,34 @@ def calibrate(tagger: Tagger, val, cfg) -> dict:
     return info | {"thresholds": tagger.config["thresholds"], "temperature": tagger.config["temperature"]}
 
 
-def fit_blend(tagger: Tagger, rows: list[dict], articles, topic_logits, stance_logits, mode: str) -> RuleBlend | None:
-    """Logistic regressions of the labels on (calibrated model logits, rule votes): one shared over all topics,
-    one multinomial for the stance (balanced classes). None when ``mode`` or the data say no blend."""
-    from sklearn.linear_model import LogisticRegression
-
+def blend_rows(rows: list[dict], mode: str, has_rules: bool) -> np.ndarray | None:
+    """Which validation articles ``rule_blend`` fits on (a mask), or None for no blend: ``mode`` none, no rules,
+    or fewer than ``MIN_GOLD_FOR_BLEND`` articles to fit on (``auto``: the gold ones when there are enough)."""
     if mode not in BLEND_MODES:
         raise NewstagError(f"rule_blend: {mode!r} is not one of {', '.join(BLEND_MODES)}")
-    gold = np.array([bool(r.get("gold")) for r in rows])
+    gold = np.array([bool(r.get("gold")) for r in rows], dtype=bool)
     if mode == "auto":
         mode = "gold" if gold.sum() >= MIN_GOLD_FOR_BLEND else "none"
-    if mode == "none" or not tagger.rule_schema.rules or not rows:
+    if mode == "none" or not has_rules or not rows:
         return None
     keep = gold if mode == "gold" else np.ones(len(rows), dtype=bool)
-    if keep.sum() < MIN_GOLD_FOR_BLEND:
-        return None
-    votes = tagger.rule_votes(articles)
-    y, s = targets(rows, tagger.topics, tagger.stances)
-    x = votes.topic_features(topic_logits)[keep].reshape(-1, 4)
+    return keep if keep.sum() >= MIN_GOLD_FOR_BLEND else None
+
+
+def fit_blend(votes: RuleVotes, keep: np.ndarray, y: np.ndarray, s: np.ndarray, topic_logits: np.ndarray,
+              stance_logits: np.ndarray, n_stances: int) -> RuleBlend | None:
+    """Logistic regressions of the labels (``y`` topics, ``s`` stance indices) on (calibrated model logits, rule
+    votes) over the ``keep`` articles: one shared over all topics, one multinomial for the stance (balanced
+    classes). None when the kept labels have a single class."""
+    from sklearn.linear_model import LogisticRegression
+
     if len(set(y[keep].ravel())) < 2 or len(set(s[keep])) < 2:
         return None
+    x = votes.topic_features(topic_logits)[keep].reshape(-1, 4)
     topic = LogisticRegression(C=1.0, fit_intercept=False, max_iter=1000).fit(x, y[keep].ravel())
     xs = votes.stance_features(stance_logits)[keep]
     stance = LogisticRegression(C=1.0, fit_intercept=False, class_weight="balanced", max_iter=1000).fit(xs, s[keep])
-    weights = np.zeros((len(tagger.stances), xs.shape[1]))
+    weights = np.zeros((n_stances, xs.shape[1]))
     if len(stance.classes_) == 2:  # a binary fit has one row: the second class against the first
         weights[stance.classes_[1]] = stance.coef_[0]
     else:
