@@ -68,8 +68,11 @@ def blend_rows(rows: list[dict], mode: str, has_rules: bool) -> np.ndarray | Non
 def fit_blend(votes: RuleVotes, keep: np.ndarray, y: np.ndarray, s: np.ndarray, topic_logits: np.ndarray,
               stance_logits: np.ndarray, n_stances: int) -> RuleBlend | None:
     """Logistic regressions of the labels (``y`` topics, ``s`` stance indices) on (calibrated model logits, rule
-    votes) over the ``keep`` articles: one shared over all topics, one multinomial for the stance (balanced
-    classes). None when the kept labels have a single class."""
+    votes) over the ``keep`` articles: one shared over all topics, one multinomial for the stance. The stance fit
+    is not class-weighted, so its bias keeps the stances' frequencies in hand-labeled news, where most articles
+    are neutral: balanced weights, on top of the stance head's own class weights, made the demo model call 35%
+    of real neutral articles critical or supportive (``bench_real``). None when the kept labels have a single
+    class."""
     from sklearn.linear_model import LogisticRegression
 
     if len(set(y[keep].ravel())) < 2 or len(set(s[keep])) < 2:
@@ -77,7 +80,7 @@ def fit_blend(votes: RuleVotes, keep: np.ndarray, y: np.ndarray, s: np.ndarray, 
     x = votes.topic_features(topic_logits)[keep].reshape(-1, 4)
     topic = LogisticRegression(C=1.0, fit_intercept=False, max_iter=1000).fit(x, y[keep].ravel())
     xs = votes.stance_features(stance_logits)[keep]
-    stance = LogisticRegression(C=1.0, fit_intercept=False, class_weight="balanced", max_iter=1000).fit(xs, s[keep])
+    stance = LogisticRegression(C=1.0, fit_intercept=False, max_iter=1000).fit(xs, s[keep])
     weights = np.zeros((n_stances, xs.shape[1]))
     if len(stance.classes_) == 2:  # a binary fit has one row: the second class against the first
         weights[stance.classes_[1]] = stance.coef_[0]

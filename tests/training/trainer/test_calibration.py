@@ -37,3 +37,19 @@ def test_unknown_mode_names_the_allowed_ones():
     with pytest.raises(NewstagError, match="rule_blend: 'sometimes' is not one of auto, gold, all, none"):
         blend_rows(_rows(N, 0), "sometimes", has_rules=True)
     assert isinstance(blend_rows(_rows(N, 0), "gold", has_rules=True), np.ndarray)
+
+
+def test_the_stance_blend_keeps_the_label_frequencies():
+    # features that say nothing: an unweighted fit predicts the majority stance (neutral, as in real news),
+    # where a class-balanced fit would spread its calls over the rare stances
+    from inference.blend import RuleVotes
+    from training.trainer.calibration import fit_blend
+
+    rng = np.random.default_rng(0)
+    n = 200
+    votes = RuleVotes(margins=rng.normal(size=(n, 2)), stance=np.zeros((n, 3)), voters=[{}] * n)
+    y = rng.integers(0, 2, size=(n, 2))
+    s = np.array([2] * 160 + [1] * 30 + [0] * 10)  # neutral 80%, critical 15%, supportive 5%
+    blend = fit_blend(votes, np.ones(n, bool), y, s, rng.normal(size=(n, 2)), rng.normal(size=(n, 3)), 3)
+    calls = blend.stance_logits(rng.normal(size=(n, 3)), votes).argmax(1)
+    assert (calls == 2).mean() > 0.9
