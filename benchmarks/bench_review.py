@@ -117,18 +117,17 @@ def chosen(queue, gold: list[dict], mode: str, budget: int) -> list[int]:
 
 
 # ---- the review step over HTTP --------------------------------------------------------------------------------
-def step_latency(tagger, model_dir: Path, tmp: Path, steps: int) -> dict:
+def step_latency(tagger, model_id: str, tmp: Path, steps: int) -> dict:
     """p50/p95 ms of POST decision + GET next against the review app on 127.0.0.1 (the sample, unlabeled)."""
     import httpx
 
-    from inference import model_folder
     from inference.serve import ServerThread
     from training.reviewer.app import create_review_app
     from training.reviewer.session import ReviewSession
 
-    data = build([SAMPLE], tmp / "sample_unlabeled")
+    data = build([SAMPLE / d for d in ("pages", "feeds", "html")], tmp / "sample_unlabeled")  # no labels.jsonl
     start = time.perf_counter()
-    session = ReviewSession.open(data, tmp / "gold.jsonl", tagger, model_folder.model_id(model_dir), "bench")
+    session = ReviewSession.open(data, tmp / "gold.jsonl", tagger, model_id, "bench")
     open_s = time.perf_counter() - start
     times = []
     with ServerThread(create_review_app(session, token="t")) as url, \
@@ -184,13 +183,14 @@ def main(argv=None) -> int:
     if not (model_dir / "tagger.json").is_file():
         print(f"skipped: {model_dir} is not a model folder (run make demo, or pass --model)")
         return 0
-    from inference import Tagger
+    from inference import Tagger, model_folder
     from training import dataset_folder
     from training.reviewer.queue import ReviewQueue, Signals, near_groups
     from training.reviewer.signals import pool_signals
 
     started = time.perf_counter()
     tagger = Tagger.from_pretrained(model_dir, device="cpu")
+    model_id = model_folder.model_id(model_dir)
     dev = read_jsonl(dev_file)
     topics, stances = list(tagger.topics), list(tagger.stances)
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -247,7 +247,7 @@ def main(argv=None) -> int:
                                             gold_s, args, topics, stances)
                         runs[name][b].append(res)
         fit_s = time.perf_counter() - t0
-        latency = step_latency(tagger, model_dir, tmp, args.steps)
+        latency = step_latency(tagger, model_id, tmp, args.steps)
 
     def stat(results, key):
         vals = [r[key] for r in results]
