@@ -103,7 +103,7 @@ def create_review_app(session: ReviewSession, token: str | None = None, host: st
         return {"topics": [{"name": t.name, "description": t.description} for t in schema.topics],
                 "stances": [{"name": s.name, "description": s.description} for s in schema.stances],
                 "default_stance": schema.default_stance, "annotator": session.annotator, "model": session.model,
-                "gold": str(session.gold.path), "modes": ["teach", "random", "topic"], "progress": session.progress()}
+                "gold": str(session.gold.path), "next_commands": session.next_commands, "modes": ["teach", "random", "topic"], "progress": session.progress()}
 
     @app.get("/api/next")
     def next_article(mode: str = "teach", topic: str | None = None, client: str = ""):

@@ -47,8 +47,10 @@ class ReviewSession:
     """The pool, its signals and queue, the gold file and the counters of one review."""
 
     def __init__(self, rows: list[dict], schema, signals, notes: list[dict], groups: list[str], gold: GoldFile,
-                 annotator: str, model: dict | None, prior_counts, prior_labeled: int, seed: int = 0):
+                 annotator: str, model: dict | None, prior_counts, prior_labeled: int, seed: int = 0,
+                 next_commands: list[str] = ()):
         self.rows, self.schema, self.signals, self.notes = rows, schema, signals, notes
+        self.next_commands = list(next_commands)
         self.gold, self.annotator, self.model = gold, annotator, model
         self.index = {r["id"]: i for i, r in enumerate(rows)}
         self.queue = ReviewQueue(signals, groups, prior_counts, prior_labeled, seed)
@@ -90,7 +92,8 @@ class ReviewSession:
         model = None
         if tagger is not None:
             model = {"name": tagger.name, "version": tagger.version, "id": model_id}
-        return cls(pool, schema, signals, notes, groups, GoldFile(gold_path), annotator, model, counts, len(rows), seed)
+        return cls(pool, schema, signals, notes, groups, GoldFile(gold_path), annotator, model, counts, len(rows), seed,
+                   next_commands(dataset, info, gold_path))
 
     # ---- the queue -------------------------------------------------------------------------------------------
     def _sync(self) -> None:
@@ -250,6 +253,30 @@ class ReviewSession:
             if sents:
                 out.append(sents)
         return out
+
+
+def next_commands(dataset: str | Path, info: dict, gold_path: str | Path) -> list[str]:
+    """The build and training commands that feed the decisions to the next model (the dataset's own inputs and
+    options where its fingerprint record names them)."""
+    import os
+    import shlex
+
+    out = Path(dataset)
+    inputs = info.get("inputs") or ["INPUTS"]
+    if len(inputs) > 3:  # the record lists every file: their common folder reads better (and finds new pages)
+        try:
+            inputs = [os.path.commonpath(inputs) or "INPUTS"]
+        except ValueError:  # absolute and relative paths mixed
+            inputs = ["INPUTS"]
+    first, gold = [], str(gold_path)
+    if info.get("gold"):  # the dataset's own hand labels go on with the review's (the review's line wins on an id)
+        gold = f"{out}-gold-all.jsonl"
+        first = [f"cat {shlex.quote(str(info['gold']))} {shlex.quote(str(gold_path))} > {shlex.quote(gold)}"]
+    build = ["newstag-build", *inputs, "--gold", gold, "-o", f"{out}-reviewed"]
+    if info.get("labels"):
+        build += ["--labels", str(info["labels"])]
+    train = ["newstag-train", "--data", f"{out}-reviewed", "-o", "MODEL_DIR", "--config", "configs/train.yaml"]
+    return [*first, shlex.join(build), shlex.join(train)]
 
 
 def _read_cache(path: Path) -> dict | None:

@@ -53,6 +53,9 @@ def test_a_view_holds_text_scores_votes_and_evidence(served, tagger):
     state = client.get("/api/state").json()
     assert [t["name"] for t in state["topics"]] == tagger.topics and state["annotator"] == "ana"
     assert state["model"] == {"name": tagger.name, "version": tagger.version, "id": "m1"}
+    build, train = state["next_commands"]  # the review dataset was built without a gold file of its own
+    assert build.startswith("newstag-build ") and f"--gold {state['gold']}" in build and "-reviewed" in build
+    assert train.startswith("newstag-train --data ") and build.split(" -o ")[1].split()[0] in train
     art = client.get("/api/next").json()["article"]
     assert {t["name"] for t in art["topics"]} == set(tagger.topics)
     assert all(0 <= t["score"] <= 1 and t["evidence"] for t in art["topics"])  # every topic has its sentence

@@ -75,7 +75,7 @@ function show(article) {
   $("stances").replaceChildren();
   if (!article) {
     $("title").textContent = "Nothing left to review in this queue";
-    $("meta").textContent = "Switch the queue, or feed the corrections to the next build (see the README).";
+    $("meta").textContent = "Switch the queue, or feed the decisions to the next build (the commands beside).";
     return;
   }
   const start = article.decision || article.suggested;
@@ -206,6 +206,8 @@ async function init() {
   for (const [id, fn] of [["accept", accept], ["skip", skip], ["back", back]]) {
     $(id).addEventListener("click", (ev) => { ev.currentTarget.blur(); fn(); });  // keys must not click it again
   }
+  $("gold").textContent = data.gold;
+  $("commands").textContent = data.next_commands.join("\n");
   showProgress(data.progress);
   const wanted = new URLSearchParams(location.search).get("id");
   if (!(wanted && await open(wanted))) await next();
