@@ -163,7 +163,7 @@ def plot(curves: dict, refs: dict, png: Path) -> None:
                 ax.fill_between(BUDGETS, np.subtract(mean, sd), np.add(mean, sd), alpha=0.2)
         for (name, value), ls in zip(refs[key].items(), (":", "-.")):
             ax.axhline(value, linestyle=ls, color="grey", label=name)
-        ax.set_xlabel("reviewed real articles (plus the 505-article sample)")
+        ax.set_xlabel("reviewed real articles (plus the bundled sample's hand labels)")
         ax.set_title(title + " on the other half of the dev set")
         ax.set_xticks(BUDGETS)
         ax.grid(alpha=0.3)
