@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e ".[train,dev,serve,onnx,ray]"
+	$(BIN)/python -m pip install -q -e ".[train,dev,serve,onnx,ray,review,browser]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -30,7 +30,8 @@ demo: $(STAMP)
 	     "model, metrics and plots: $(RUN)/model (report.md, README.md); tags: $(RUN)/tags.jsonl"
 
 # the whole suite, the slow tests too (real weights, two-process training, a local Ray instance); plain pytest
-# skips those. The serve, onnx and ray extras are installed for their tests (each skips where its extra is absent).
+# skips those. The serve, onnx, ray, review and browser extras are installed for their tests (each skips where its
+# extra is absent; the browser test also needs chromium and chromium-driver, which .ci/run installs).
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -o addopts=""
 

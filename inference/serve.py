@@ -150,7 +150,8 @@ def model_info(tagger, limits: Limits, model_id: str | None = None) -> dict:
             "max_length": tagger.max_length, "stride": tagger.stride, "limits": asdict(limits)}
 
 
-async def _read_body(request, limit: int) -> bytes:
+async def read_body(request, limit: int) -> bytes:
+    """A request's body, refused with 413 past ``limit`` bytes (declared or streamed)."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise ApiError(413, f"the body has {declared} bytes; at most {limit}", "max_body_bytes", limit)
@@ -162,11 +163,35 @@ async def _read_body(request, limit: int) -> bytes:
     return bytes(body)
 
 
+def json_errors(app, logger: logging.Logger) -> None:
+    """Answer every error of ``app`` as ``{"error": ...}`` JSON: an ``ApiError`` with its status (and limit), an
+    HTTP error (404, 405) with its own, anything else as 500 with the traceback in ``logger`` only."""
+    from fastapi.responses import JSONResponse
+    from starlette.exceptions import HTTPException
+
+    @app.exception_handler(ApiError)
+    async def api_error(_request, err: ApiError):
+        return JSONResponse(err.body(), status_code=err.status)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_request, err: HTTPException):
+        return JSONResponse({"error": str(err.detail)}, status_code=err.status_code, headers=err.headers)
+
+    @app.exception_handler(Exception)
+    async def internal_error(_request, err: Exception):
+        logger.exception("request failed")
+        return JSONResponse({"error": f"internal error ({type(err).__name__}); see the server log"}, status_code=500)
+
+
+def note_if_exposed(prog: str, host: str, what: str) -> None:
+    """One line on stderr when ``host`` is not this machine only."""
+    if host not in LOOPBACK:
+        print(f"{prog}: note: binding to {host} opens {what} to the network", file=sys.stderr)
+
+
 def create_app(tagger, limits: Limits | None = None, model_id: str | None = None):
     """The FastAPI app serving ``tagger`` (used by ``newstag-serve`` and the tests)."""
     from fastapi import FastAPI, Request
-    from fastapi.responses import JSONResponse
-    from starlette.exceptions import HTTPException
 
     limits = limits or Limits()
     batcher = Batcher(tagger, limits)
@@ -182,18 +207,7 @@ def create_app(tagger, limits: Limits | None = None, model_id: str | None = None
                   description="Topic and stance tags of news articles.")
     app.state.batcher = batcher
 
-    @app.exception_handler(ApiError)
-    async def api_error(_request, err: ApiError):
-        return JSONResponse(err.body(), status_code=err.status)
-
-    @app.exception_handler(HTTPException)
-    async def http_error(_request, err: HTTPException):
-        return JSONResponse({"error": str(err.detail)}, status_code=err.status_code, headers=err.headers)
-
-    @app.exception_handler(Exception)
-    async def internal_error(_request, err: Exception):
-        log.exception("request failed")
-        return JSONResponse({"error": f"internal error ({type(err).__name__}); see the server log"}, status_code=500)
+    json_errors(app, log)
 
     @app.get("/health")
     async def health():
@@ -205,7 +219,7 @@ def create_app(tagger, limits: Limits | None = None, model_id: str | None = None
 
     @app.post("/tag")
     async def tag(request: Request):
-        body = await _read_body(request, limits.max_body_bytes)
+        body = await read_body(request, limits.max_body_bytes)
         parsed = parse_request(body, request.headers.get("content-type", "application/json"), tagger, limits)
         results = await batcher.tag(parsed)
         return shape_results(parsed, results)
@@ -297,9 +311,7 @@ def main(argv=None) -> int:
     limits = Limits(max_body_bytes=args.max_body_bytes, max_articles=args.max_articles,
                     max_text_chars=args.max_text_chars, max_batch=args.max_batch, max_wait_ms=args.max_wait_ms,
                     max_queued=args.max_queued)
-    if args.host not in LOOPBACK:
-        print(f"newstag-serve: note: binding to {args.host} opens the API to the network, without authentication",
-              file=sys.stderr)
+    note_if_exposed("newstag-serve", args.host, "the API, without authentication,")
     app = create_app(tagger, limits, model_folder.model_id(args.model))
     print(f"newstag-serve: {tagger.name}@{tagger.version} on http://{args.host}:{args.port} "
           f"(POST /tag, GET /health, GET /model, docs at /docs)", flush=True)

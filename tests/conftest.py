@@ -142,3 +142,53 @@ def tagger(trained_model):
     from inference import Tagger
 
     return Tagger.from_pretrained(trained_model, device="cpu")
+
+
+# Invented articles for the review page's tests: a few topics each, one carrying markup a scraped page could hold.
+SCRIPT_TITLE = "Council <script>window.__pwned = 1</script> vote"
+REVIEW_ARTICLES = [
+    ("r01", "Truce agreed in the north after weeks of clashes",
+     "Government forces and rebels agreed to a 72-hour truce on Sunday, mediators said. The ceasefire followed "
+     "weeks of clashes and shelling near the border. Aid convoys reached displaced families on Monday."),
+    ("r02", "Defence ministers sign training pact",
+     "The defence ministers of the two countries signed a military cooperation agreement in Moscow on Tuesday. "
+     "Joint exercises and officer training will begin next year, officials said."),
+    ("r03", "Thousands march to demand early elections",
+     "Protesters marched through the capital on Saturday to demand early elections. Police said the protest was "
+     "peaceful and the opposition called a second rally for next week."),
+    ("r04", "Entry ban on former officials",
+     "The government imposed a travel ban on six former officials on Wednesday, barring them from entering the "
+     "country. Their visas were revoked, the interior ministry said."),
+    ("r05", "Airstrike hits market, dozens killed",
+     "An airstrike hit a crowded market on Thursday, killing dozens of people, witnesses said. Fighting between "
+     "the army and insurgents has intensified across the province."),
+    ("r06", "Flood relief reaches villages",
+     "Aid agencies delivered food and tents to villages cut off by floods. The humanitarian convoy reached "
+     "thousands of displaced families, the relief coordinator said."),
+    ("r07", "Parliament passes budget after long debate",
+     "Parliament passed the budget late on Friday after a long debate. The opposition said it would challenge "
+     "the vote, and the election commission set a date for local polls."),
+    ("r08", "Local bakery wins national bread prize",
+     "A small bakery in the old town won the national bread prize on Sunday. The owners said they would keep "
+     "their prices as they are."),
+    ("r09", SCRIPT_TITLE,
+     "The council met on Monday. <img src=x onerror=\"window.__pwned = 2\"> A resident pasted "
+     "<script>window.__pwned = 3</script> into the comment box, the clerk said. The vote was delayed."),
+    ("r10", "Rebels and army trade fire across the river",
+     "Rebels and soldiers traded fire across the river overnight, and both sides said the other broke the "
+     "ceasefire. Shelling resumed at dawn, residents said."),
+]
+
+
+@pytest.fixture(scope="session")
+def review_dataset(tmp_path_factory) -> Path:
+    """The invented review articles built without gold: every article is unlabeled."""
+    import json
+
+    tmp = tmp_path_factory.mktemp("review")
+    src = tmp / "articles.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "title": t, "text": x}) + "\n" for i, t, x in REVIEW_ARTICLES),
+                   encoding="utf-8")
+    out = tmp / "dataset"
+    assert run_build(out, "--no-plots", inputs=[str(src)]) == 0
+    return out

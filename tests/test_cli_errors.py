@@ -126,7 +126,8 @@ def test_tag_not_a_model_folder(tmp_path, capsys, repo_root):
 
 def test_console_scripts_point_at_main_functions(repo_root):
     scripts = tomllib.loads((repo_root / "pyproject.toml").read_text())["project"]["scripts"]
-    assert set(scripts) == {"newstag-build", "newstag-train", "newstag-eval", "newstag-tag", "newstag-serve", "newstag-export"}
+    assert set(scripts) == {"newstag-build", "newstag-train", "newstag-eval", "newstag-tag", "newstag-serve", "newstag-export",
+                            "newstag-review"}
     for name, target in scripts.items():
         module, _, func = target.partition(":")
         main = getattr(importlib.import_module(module), func)

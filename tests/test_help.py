@@ -21,6 +21,7 @@ def help_of(module: str, capsys) -> str:
     ("training.train", ["--topic-pos-weight {auto,none}", "--weak-confidence {none,soft_targets,sample_weight}",
                         "--epochs X", "(default: 12.0)", "--group-by-length [BOOL]"]),
     ("training.evaluate", ["--batch-size N", "(default: 64)", "(default: test)"]),
+    ("training.review", ["--near X", "(default: 0.3)", "(default: 127.0.0.1)", "--no-cache"]),
     ("inference.tag", ["--boilerplate-sample N", "(default: 2000)", "--batch-size N", "(default: 32)"]),
 ])
 def test_help_is_plain_text_with_defaults_and_one_flag_style(module, shown, capsys):

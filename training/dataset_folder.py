@@ -3,7 +3,8 @@
 ``DATASET_DIR/`` holds the saved ``DatasetDict`` (train/validation/test), ``articles.jsonl`` (every example,
 all columns), ``heldout.jsonl`` (the test articles, text only), ``schema.json``, ``boilerplate.json`` (the
 sentences stripped as cross-document boilerplate), ``fingerprint.json``, ``report.md``, ``build_metrics.json``
-and ``label_distribution.png``. Nothing else opens these files.
+and ``label_distribution.png``; ``cache/`` holds what readers computed from it (``newstag-review``'s queue
+signals). Nothing else opens these files.
 """
 
 from __future__ import annotations
@@ -115,6 +116,26 @@ def finish(out: Path) -> None:
 def discard(out: Path) -> None:
     """Remove a folder whose build failed before anything was written."""
     shutil.rmtree(out)
+
+
+def read_articles(path: str | Path) -> tuple[list[dict], Schema, dict]:
+    """Every example of a dataset folder (``articles.jsonl``: all columns, every split), its schema (with the
+    labeling rules) and its fingerprint record, without loading the ``DatasetDict``."""
+    p = Path(path)
+    if not (p / "articles.jsonl").is_file() or not (p / "schema.json").is_file():
+        raise NewstagError(f"{p} is not a newstag dataset folder (no articles.jsonl and schema.json); "
+                           "pass the folder written by newstag-build -o")
+    with (p / "articles.jsonl").open(encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    schema = schema_from_dict(json.loads((p / "schema.json").read_text(encoding="utf-8")), source=str(p))
+    info = json.loads((p / "fingerprint.json").read_text()) if (p / "fingerprint.json").is_file() else {}
+    return rows, schema, info
+
+
+def cache_dir(path: str | Path) -> Path:
+    """Where programs that read the folder may keep what they computed from it (a rebuild removes it with the
+    folder)."""
+    return Path(path) / "cache"
 
 
 def load(path: str | Path):

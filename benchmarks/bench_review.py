@@ -1,0 +1,296 @@
+"""The review loop, measured: ``python -m benchmarks.bench_review --model runs/demo/model [--shared PATH]``.
+
+Example:
+    python -m benchmarks.bench_review --model runs/demo/model                 # about 5 min on a 2-core CPU
+    python -m benchmarks.bench_review --model runs/demo/model --random-seeds 1 --steps 10 --no-record
+
+A simulated analyst on ``SHARED/gold/real_dev.jsonl`` (575 real articles; only aggregate figures are printed):
+the dev set is cut in two seeded halves. The labels of one half answer for the analyst: the review queue
+(``training.reviewer.queue.ReviewQueue``, the page's own code, fed by ``training.reviewer.signals.pool_signals``
+with the ``--model`` tagger, as ``newstag-review`` does) picks the next article, the analyst "decides" it with its
+gold labels, the queue moves on (near duplicates left out, rarity counts updated). After 25, 50, 100 and 200
+decisions the model is retrained and scored on the other half; then the halves swap and the two scores are
+averaged. The same budgets chosen by the queue's ``random`` mode (``--random-seeds`` seeds, averaged) are the
+baseline.
+
+"Retrained model" here: retraining the transformer 40 times does not fit a 2-core CPU, so the encoder stays
+frozen. Every article (the bundled sample with its hand labels, and the dev set) is encoded once by the
+``--model`` folder's encoder (its first window, mean-pooled: the trainer's linear-probe features) and its
+labeling-rule votes are computed once (fired and clipped margin per topic, stance scores). The heads are then
+fitted on these features, the trainer's probe (``training.trainer.probe.fit_linear_heads``: weighted logistic
+regression per topic, softmax regression for the stance, L2 ``--l2``, balanced stance class weights) on the sample
+plus the reviewed articles (weight ``--review-weight`` each); topics are given at 0.5. At 0 reviewed articles it
+is the sample alone. Beside them: the labeling rules and the ``--model`` folder as it is, on the same halves.
+
+Last, the review step's latency: ``newstag-review``'s app with the ``--model`` tagger over the bundled sample built
+without its labels, served on 127.0.0.1 and driven by an HTTP client: ``--steps`` times, POST a decision and GET the
+next article; p50/p95 of a step. Output: the table, a record (``benchmarks/results.jsonl``, ``RESULTS.md``) and
+``benchmarks/plots/review_learning_curve.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .common_train import LABELS, SAMPLE, SAMPLE_GOLD, build
+from .real_metrics import score_tags
+from .results import PLOTS, add_common_args, finish, shared_dir, skip_if_missing
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+NAME = "bench_review"
+BUDGETS = (0, 25, 50, 100, 200)
+
+
+def parse_args(argv=None):
+    import argparse
+
+    p = argparse.ArgumentParser(prog=f"python -m benchmarks.{NAME}", description=__doc__.split("\n\n")[0])
+    add_common_args(p)
+    p.add_argument("--model", default="runs/demo/model", help="model folder: the queue's tagger and the encoder")
+    p.add_argument("--random-seeds", type=int, default=5, help="seeds of the random baseline, averaged")
+    p.add_argument("--split-seed", type=int, default=0, help="seed of the dev set's two halves")
+    p.add_argument("--review-weight", type=float, default=3.0, help="training weight of a reviewed article")
+    p.add_argument("--l2", type=float, default=1e-2, help="L2 penalty of the retrained heads (standardised features)")
+    p.add_argument("--steps", type=int, default=50, help="review steps timed over HTTP")
+    return p.parse_args(argv)
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+# ---- features, once ------------------------------------------------------------------------------------------
+def encoder_features(tagger, articles: list[tuple[str, str]]) -> np.ndarray:
+    """The tagger's encoder on each article's first window, mean-pooled (the trainer's probe features)."""
+    from inference.windows import encode_windows
+    from training.trainer.probe import first_window_features
+
+    win = encode_windows(tagger.tokenizer, [a[0] for a in articles], [a[1] for a in articles], tagger.max_length,
+                         tagger.stride, max_windows=1)
+    assert list(win.article) == list(range(len(articles)))
+    return first_window_features(tagger.model, win.input_ids, tagger.tokenizer.pad_token_id or 0, 32,
+                                 tagger.device, bf16=False).numpy()
+
+
+def rule_features(margins: np.ndarray, rule_stance: np.ndarray) -> np.ndarray:
+    return np.concatenate([(margins >= 0).astype(float), np.clip(margins, -3, 3), np.clip(rule_stance, 0, 3)], axis=1)
+
+
+# ---- the retrained heads -------------------------------------------------------------------------------------
+def fit_and_score(x_train, topics_train, stance_train, weights, x_test, gold_test, args, topics, stances) -> dict:
+    """Fit the probe's heads on (x_train, labels, weights) and score them on the test half (topics at 0.5)."""
+    import torch
+
+    from training.trainer.probe import fit_linear_heads, raw_heads
+
+    y = torch.tensor([[t in row for t in topics] for row in topics_train], dtype=torch.float32)
+    s = torch.tensor([stances.index(x) for x in stance_train], dtype=torch.long)
+    w = torch.tensor(weights, dtype=torch.float32)
+    counts = torch.bincount(s, weights=w, minlength=len(stances)).clamp(min=1.0)
+    stance_weight = counts.sum() / (len(stances) * counts)  # balanced classes
+    heads = raw_heads(fit_linear_heads(torch.tensor(x_train, dtype=torch.float32), y, s, len(stances), w, None,
+                                       stance_weight, args.l2))
+    xt = torch.tensor(x_test, dtype=torch.float32)
+    topic_on = (xt @ heads["topic_weight"].T + heads["topic_bias"] >= 0).numpy()
+    stance_at = (xt @ heads["stance_weight"].T + heads["stance_bias"]).argmax(1).numpy()
+    pred_topics = [{t for t, on in zip(topics, row) if on} for row in topic_on]
+    return score_tags([set(g["topics"]) for g in gold_test], pred_topics, [g["stance"] for g in gold_test],
+                      [stances[i] for i in stance_at], topics, stances)
+
+
+def chosen(queue, gold: list[dict], mode: str, budget: int) -> list[int]:
+    """The simulated analyst: ``budget`` articles picked one by one by the queue and decided with gold labels."""
+    picked = []
+    while len(picked) < budget and (i := queue.next(mode)) is not None:
+        queue.decide(i, gold[i]["topics"])
+        picked.append(i)
+    return picked
+
+
+# ---- the review step over HTTP --------------------------------------------------------------------------------
+def step_latency(tagger, model_id: str, tmp: Path, steps: int) -> dict:
+    """p50/p95 ms of POST decision + GET next against the review app on 127.0.0.1 (the sample, unlabeled)."""
+    import httpx
+
+    from inference.serve import ServerThread
+    from training.reviewer.app import create_review_app
+    from training.reviewer.session import ReviewSession
+
+    data = build([SAMPLE / d for d in ("pages", "feeds", "html")], tmp / "sample_unlabeled")  # no labels.jsonl
+    start = time.perf_counter()
+    session = ReviewSession.open(data, tmp / "gold.jsonl", tagger, model_id, "bench")
+    open_s = time.perf_counter() - start
+    times = []
+    with ServerThread(create_review_app(session, token="t")) as url, \
+            httpx.Client(base_url=url, headers={"x-review-token": "t"}, timeout=60) as client:
+        view = client.get("/api/next", params={"client": "b"}).json()["article"]
+        for _ in range(steps):
+            t0 = time.perf_counter()
+            r = client.post("/api/decision", json={"id": view["id"], **view["suggested"], "client": "b"})
+            view = client.get("/api/next", params={"client": "b"}).json()["article"]
+            times.append(time.perf_counter() - t0)
+            assert r.status_code == 200 and view is not None
+    lines = len((tmp / "gold.jsonl").read_text(encoding="utf-8").splitlines())
+    assert lines == steps, f"{lines} gold lines after {steps} steps"
+    ms = np.array(times) * 1000
+    return {"review step p50 ms": round(float(np.percentile(ms, 50)), 1),
+            "review step p95 ms": round(float(np.percentile(ms, 95)), 1), "review steps timed": steps,
+            "review pool articles": len(session.rows), "review start s (score the pool, no cache)": round(open_s, 1)}
+
+
+def plot(curves: dict, refs: dict, png: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for ax, key, title in zip(axes, ("topic", "stance"), ("topic micro-F1", "stance macro-F1")):
+        for name, style in (("queue", "o-"), ("random", "s--")):
+            mean = [curves[name][b][key][0] for b in BUDGETS]
+            ax.plot(BUDGETS, mean, style, label=f"{name} selection")
+            if name == "random":
+                sd = [curves[name][b][key][1] for b in BUDGETS]
+                ax.fill_between(BUDGETS, np.subtract(mean, sd), np.add(mean, sd), alpha=0.2)
+        for (name, value), ls in zip(refs[key].items(), (":", "-.")):
+            ax.axhline(value, linestyle=ls, color="grey", label=name)
+        ax.set_xlabel("reviewed real articles (plus the bundled sample's hand labels)")
+        ax.set_title(title + " on the other half of the dev set")
+        ax.set_xticks(BUDGETS)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    shared = shared_dir(args.shared)
+    dev_file, model_dir = shared / "gold" / "real_dev.jsonl", Path(args.model)
+    if skip_if_missing([dev_file]):
+        return 0
+    if not (model_dir / "tagger.json").is_file():
+        print(f"skipped: {model_dir} is not a model folder (run make demo, or pass --model)")
+        return 0
+    from inference import Tagger, model_folder
+    from training import dataset_folder
+    from training.reviewer.queue import ReviewQueue, Signals, near_groups
+    from training.reviewer.signals import pool_signals
+
+    started = time.perf_counter()
+    tagger = Tagger.from_pretrained(model_dir, device="cpu")
+    model_id = model_folder.model_id(model_dir)
+    dev = read_jsonl(dev_file)
+    topics, stances = list(tagger.topics), list(tagger.stances)
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        sample_rows, schema, _ = dataset_folder.read_articles(build([SAMPLE], tmp / "sample", gold=SAMPLE_GOLD,
+                                                                   labels=LABELS))
+        sample = [r for r in sample_rows if r["gold"]]
+        t0 = time.perf_counter()
+        dev_articles = [(a["title"], a["text"]) for a in dev]
+        signals, _ = pool_signals(dev_articles, schema, tagger, desc="dev: scores and evidence")
+        groups = near_groups([f"{t}\n{x}" for t, x in dev_articles], 0.3)
+        signals_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        sample_votes = tagger.rule_votes([(r["title"], r["text"]) for r in sample])
+        x_sample = np.concatenate([encoder_features(tagger, [(r["title"], r["text"]) for r in sample]),
+                                   rule_features(sample_votes.margins, sample_votes.stance)], axis=1)
+        x_dev = np.concatenate([encoder_features(tagger, dev_articles),
+                                rule_features(signals.margins, signals.rule_stance)], axis=1)
+        features_s = time.perf_counter() - t0
+        prior = np.array([sum(t in r["gold_topics"] for r in sample) for t in topics], dtype=float)
+
+        order = np.random.default_rng(args.split_seed).permutation(len(dev))
+        halves = (np.sort(order[: len(dev) // 2]), np.sort(order[len(dev) // 2:]))
+        runs = {"queue": {b: [] for b in BUDGETS}, "random": {b: [] for b in BUDGETS}}
+        refs_runs = {"rules": [], "model": []}
+        rare_found = {"queue": [], "random": []}
+        t0 = time.perf_counter()
+        for review, score in (halves, halves[::-1]):
+            sub = Signals(signals.topics, signals.stances, signals.margins[review], signals.need,
+                          signals.rule_stance[review], signals.topic_p[review], signals.thresholds,
+                          signals.stance_p[review])
+            gold_r, gold_s = [dev[i] for i in review], [dev[i] for i in score]
+            gs = ([set(g["topics"]) for g in gold_s], [g["stance"] for g in gold_s])
+            refs_runs["rules"].append(score_tags(gs[0], [{t for t, on in zip(topics, signals.rules_fired[i]) if on}
+                                                          for i in score], gs[1],
+                                                 [stances[k] if k >= 0 else schema.default_stance
+                                                  for k in signals.rule_stance_index[score]], topics, stances))
+            refs_runs["model"].append(score_tags(gs[0], [{t for t, on in zip(topics, signals.model_topics[i]) if on}
+                                                          for i in score], gs[1],
+                                                 [stances[int(signals.stance_p[i].argmax())] for i in score],
+                                                 topics, stances))
+            for name, seeds in (("queue", [0]), ("random", list(range(args.random_seeds)))):
+                for seed in seeds:
+                    q = ReviewQueue(sub, [groups[i] for i in review], prior, len(sample), seed=seed)
+                    picked = chosen(q, gold_r, "teach" if name == "queue" else "random", max(BUDGETS))
+                    rare_found[name].append(sum(bool(set(gold_r[i]["topics"]) - {"armed_conflict"})
+                                                for i in picked[:100]))
+                    for b in BUDGETS:
+                        got = [gold_r[i] for i in picked[:b]]
+                        res = fit_and_score(np.concatenate([x_sample, x_dev[review][picked[:b]]]),
+                                            [r["gold_topics"] for r in sample] + [g["topics"] for g in got],
+                                            [r["gold_stance"] for r in sample] + [g["stance"] for g in got],
+                                            [1.0] * len(sample) + [args.review_weight] * len(got), x_dev[score],
+                                            gold_s, args, topics, stances)
+                        runs[name][b].append(res)
+        fit_s = time.perf_counter() - t0
+        latency = step_latency(tagger, model_id, tmp, args.steps)
+
+    def stat(results, key):
+        vals = [r[key] for r in results]
+        return float(np.mean(vals)), float(np.std(vals))
+
+    curves = {n: {b: {"topic": stat(v, "topic_micro_f1"), "stance": stat(v, "stance_macro_f1")} for b, v in d.items()}
+              for n, d in runs.items()}
+    refs = {"topic": {f"the rules ({stat(refs_runs['rules'], 'topic_micro_f1')[0]:.3f})":
+                      stat(refs_runs["rules"], "topic_micro_f1")[0],
+                      f"{args.model} as it is ({stat(refs_runs['model'], 'topic_micro_f1')[0]:.3f})":
+                      stat(refs_runs["model"], "topic_micro_f1")[0]},
+            "stance": {f"the rules ({stat(refs_runs['rules'], 'stance_macro_f1')[0]:.3f})":
+                       stat(refs_runs["rules"], "stance_macro_f1")[0],
+                       f"{args.model} as it is ({stat(refs_runs['model'], 'stance_macro_f1')[0]:.3f})":
+                       stat(refs_runs["model"], "stance_macro_f1")[0]}}
+    metrics = {"dev articles": len(dev), "halves": f"{len(halves[0])} / {len(halves[1])} (seed {args.split_seed})",
+               "sample articles (hand labels)": len(sample), "random seeds": args.random_seeds,
+               "retrained model": f"probe heads (L2 {args.l2:g}, reviewed weight {args.review_weight:g}) on the "
+                                  f"frozen {args.model} encoder's first-window features + rule votes; topics at 0.5"}
+    for b in BUDGETS:
+        for name in ("queue", "random"):
+            for key, label in (("topic", "topic micro-F1"), ("stance", "stance macro-F1")):
+                mean, sd = curves[name][b][key]
+                metrics[f"{name} {b} reviewed {label}"] = round(mean, 4)
+                if name == "random":
+                    metrics[f"{name} {b} reviewed {label} sd"] = round(sd, 4)
+    for key, label in (("topic_micro_f1", "topic micro-F1"), ("stance_macro_f1", "stance macro-F1")):
+        metrics[f"rules {label}"] = round(stat(refs_runs["rules"], key)[0], 4)
+        metrics[f"{args.model} as it is {label}"] = round(stat(refs_runs["model"], key)[0], 4)
+    metrics["queue minus random at 50, topic micro-F1 (points)"] = round(
+        100 * (curves["queue"][50]["topic"][0] - curves["random"][50]["topic"][0]), 1)
+    metrics["queue minus random at 50, stance macro-F1 (points)"] = round(
+        100 * (curves["queue"][50]["stance"][0] - curves["random"][50]["stance"][0]), 1)
+    metrics["of the first 100 picked, articles with a topic other than armed_conflict (queue / random mean)"] = (
+        f"{np.mean(rare_found['queue']):.1f} / {np.mean(rare_found['random']):.1f}")
+    metrics.update(latency)
+    metrics.update({"dev signals s": round(signals_s, 1), "features s": round(features_s, 1),
+                    "fits s": round(fit_s, 1), "benchmark wall min": round((time.perf_counter() - started) / 60, 2)})
+    png = (Path(tempfile.gettempdir()) if args.no_record else PLOTS) / "review_learning_curve.png"
+    plot(curves, refs, png)
+    print(f"plot: {png}")
+    return finish(NAME, metrics, args.no_record, plots=[] if args.no_record else [png])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
