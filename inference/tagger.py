@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from itertools import islice
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -21,13 +22,16 @@ from . import model_folder
 from .blend import RuleBlend, RuleVotes, rule_votes
 from .boilerplate import collection_texts, learn_from_stream, strip_boilerplate, strip_repeated
 from .errors import NewstagError
-from .model import TaggerModel, deciding_windows
+from .model import deciding_windows
 from .pages import split_articles
 from .rules import LabelingFunction, labeling_functions
 from .schema import Schema, schema_from_dict
 from .scores import probabilities, sigmoid, softmax
 from .sentences import sentences
 from .windows import encode_windows, pad_batch
+
+if TYPE_CHECKING:
+    from .modeling import NewstagModel
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,12 @@ class TagResult:
         return asdict(self)
 
 
+def is_single(texts) -> bool:
+    """Whether ``texts`` is one article (a string, ``{"title", "text"}`` or ``(title, text)``), not a list of them."""
+    return isinstance(texts, (str, dict)) or (isinstance(texts, tuple) and len(texts) == 2
+                                              and all(isinstance(x, (str, type(None))) for x in texts))
+
+
 def _as_article(item) -> tuple[str | None, str]:
     if isinstance(item, str):
         return None, item
@@ -77,7 +87,7 @@ def _as_article(item) -> tuple[str | None, str]:
 class Tagger:
     """A trained topic and stance tagger: the network, its tokenizer and its manifest (``tagger.json``)."""
 
-    def __init__(self, model: TaggerModel, tokenizer, config: dict, device: str | torch.device | None = None,
+    def __init__(self, model: NewstagModel, tokenizer, config: dict, device: str | torch.device | None = None,
                  dtype: torch.dtype | None = None):
         self.model = model.eval()
         self.tokenizer = tokenizer
@@ -164,8 +174,7 @@ class Tagger:
         Returns:
             One ``TagResult`` for one article, a list for a list.
         """
-        single = isinstance(texts, (str, dict)) or (isinstance(texts, tuple) and len(texts) == 2
-                                                    and all(isinstance(x, (str, type(None))) for x in texts))
+        single = is_single(texts)
         results = list(self.pipe([texts] if single else texts, batch_size=batch_size, thresholds=thresholds,
                                  evidence=evidence))
         return results[0] if single else results
