@@ -199,6 +199,9 @@ def save(path: str | Path, model, tokenizer, manifest: dict, card: str | None = 
     config = copy.deepcopy(model.config)
     config.dtype = torch.float32  # what the weights are, whatever the network ran in
     config.architectures = [type(model).__name__]
+    for cfg in (config, config.encoder_config):  # where it was loaded from: no path of this machine in the folder
+        if Path(cfg.name_or_path or "").is_absolute():
+            cfg.name_or_path = Path(cfg.name_or_path).name
     config.save_pretrained(str(path))
     tokenizer.save_pretrained(str(path))
     (path / TAGGER_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -28,7 +28,7 @@ from inference.tagger import Tagger
 
 from . import dataset_folder
 from .trainer.calibration import calibrate
-from .trainer.card import model_card
+from .trainer.card import base_license, model_card
 from .trainer.config import TrainConfig, help_text, load_config
 from .trainer.data import WindowCollator, class_weights, tokenize
 from .trainer.evaluation import evaluate_split
@@ -116,7 +116,8 @@ def train(data: str, output: str, cfg: TrainConfig, callbacks: Sequence = ()) ->
         if len(ds["test"]) else {}
     summary = {"train": result.metrics, "processes": trainer.args.world_size, "linear_probe": probe,
                "calibration": calibration, "test": metrics}
-    tagger.save_pretrained(out, card=model_card(out, manifest, summary), train_metrics=summary)
+    license = cfg.license or base_license(cfg.base_model or default_base_model()) or "other"
+    tagger.save_pretrained(out, card=model_card(out, manifest, summary, license), train_metrics=summary)
     if not cfg.keep_checkpoints:
         shutil.rmtree(out / "checkpoints", ignore_errors=True)
     line = f"newstag-train: wrote {out}"

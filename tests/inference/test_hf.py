@@ -167,6 +167,7 @@ def test_a_folder_of_the_old_layout_still_loads_and_saves_as_the_new_one(trained
         pipeline("newstag", model=str(old))
     again.save_pretrained(tmp_path / "new")
     assert json.loads((tmp_path / "new" / "config.json").read_text())["model_type"] == "newstag"
+    assert str(tmp_path) not in (tmp_path / "new" / "config.json").read_text()  # no path of this machine
     assert pipeline("newstag", model=str(tmp_path / "new"))(ARTICLES) == [r.to_dict() for r in tagger.predict(ARTICLES)]
 
 
