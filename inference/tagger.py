@@ -126,7 +126,8 @@ class Tagger:
     @classmethod
     def from_pretrained(cls, path: str | Path, device: str | None = None, half: bool | None = None,
                         quantize: str | None = None, backend: str | None = None) -> Tagger:
-        """Load a model folder written by ``newstag-train`` (safetensors, no remote code).
+        """Load a model folder written by ``newstag-train`` (safetensors, no remote code); a folder of the layout
+        before the "newstag" model type too (``save_pretrained`` then writes the new one).
 
         Args:
             path: the model folder.
@@ -147,8 +148,8 @@ class Tagger:
         return cls(model, tokenizer, manifest, device, dtype)
 
     def save_pretrained(self, path: str | Path, card: str | None = None, train_metrics: dict | None = None) -> None:
-        """Write the model folder: weights (safetensors), encoder config, tokenizer and ``tagger.json``
-        (and the model card and training metrics when given)."""
+        """Write the model folder: weights (safetensors), ``config.json`` (the ``NewstagConfig``), tokenizer and
+        ``tagger.json`` (and the model card and training metrics when given)."""
         model_folder.save(path, self.model, self.tokenizer, self.config, card=card, train_metrics=train_metrics)
 
     def set_calibration(self, temperature: dict[str, float], thresholds: dict[str, float], info: dict) -> None:

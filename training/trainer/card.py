@@ -102,10 +102,10 @@ def hub_metadata(cfg: dict, metrics: dict, license: str) -> dict:
         data = {"type": cfg.get("data") or "newstag-dataset", "name": cfg.get("data") or "newstag dataset",
                 "split": "test"}
         meta["model-index"] = [{"name": cfg["model_name"], "results": [
-            {"task": {"type": "text-classification", "name": "Topic tagging (multi-label)"}, "dataset": data,
+            {"task": {"type": "text-classification", "name": "Topic tagging (multi-label)"}, "dataset": dict(data),
              "metrics": [{"type": "f1", "name": "Topic micro-F1", "value": round(metrics["topic_micro_f1"], 4)},
                          {"type": "f1", "name": "Topic macro-F1", "value": round(metrics["topic_macro_f1"], 4)}]},
-            {"task": {"type": "text-classification", "name": "Stance"}, "dataset": data,
+            {"task": {"type": "text-classification", "name": "Stance"}, "dataset": dict(data),  # no YAML alias
              "metrics": [{"type": "accuracy", "name": "Stance accuracy", "value": round(metrics["stance_accuracy"], 4)},
                          {"type": "f1", "name": "Stance macro-F1", "value": round(metrics["stance_macro_f1"], 4)}]},
         ]}]
