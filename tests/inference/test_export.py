@@ -109,3 +109,31 @@ def test_bad_uses(exported, trained_model, tmp_path, capsys):
         Tagger.from_pretrained(trained_model, backend="onnx")
     with pytest.raises(NewstagError, match="unknown backend"):
         Tagger.from_pretrained(trained_model, backend="tvm")
+
+
+def test_the_heads_are_found_by_the_graphs_structure_whatever_their_names(tagger, tmp_path):
+    """onnxruntime's int8 quantizer renames (1.32: ``..._Transposed``) and transposes the heads' weights."""
+    import copy
+
+    import onnx
+
+    from inference.onnx_model import export_graph, head_weights
+
+    want = {f"{h}.{p}": getattr(getattr(tagger.model, h), p).detach().numpy()
+            for h in ("topic_head", "stance_head") for p in ("weight", "bias")}
+    for int8 in (False, True):
+        graph = tmp_path / f"int8-{int8}.onnx"
+        export_graph(copy.deepcopy(tagger.model), graph, int8=int8)
+        proto = onnx.load(str(graph))
+        renamed = {}
+        for k, init in enumerate(proto.graph.initializer):
+            if "head" in init.name:
+                renamed[init.name], init.name = f"w{k}", f"w{k}"
+        for node in proto.graph.node:
+            node.input[:] = [renamed.get(i, i) for i in node.input]
+        assert renamed, "the exported graph names no head weight"
+        onnx.save(proto, str(graph))
+        got = head_weights(graph)
+        assert got.keys() == want.keys()
+        for key, value in want.items():
+            assert got[key].shape == value.shape and np.allclose(got[key], value), (int8, key)

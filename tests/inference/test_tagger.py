@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from inference import NewstagError, Tagger, TagResult, TopicTag
-from inference.model import TaggerModel, aggregate
+from inference.model import aggregate
+from inference.modeling import NewstagModel
 from inference.sentences import sentences
 from inference.windows import encode_windows
 
@@ -207,7 +208,7 @@ def test_tagger_model_forward_shapes():
 
     enc = BertModel(BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
                                intermediate_size=32, max_position_embeddings=32))
-    model = TaggerModel(enc, n_topics=7, n_stances=3).eval()
+    model = NewstagModel.from_encoder(enc, [f"t{i}" for i in range(7)], ["a", "b", "c"]).eval()
     ids = torch.randint(5, 50, (5, 12))
     mask = torch.ones_like(ids)
     out = model(ids, mask)

@@ -45,8 +45,13 @@ def calibrate(tagger: Tagger, val, cfg) -> dict:
     probs = sigmoid(blend.topic_logits(t_cal, votes)) if blend else sigmoid(t_cal)
     thresholds = tune_thresholds(probs, y, cfg.min_positives_for_threshold) if cfg.tune_thresholds \
         else [0.5] * len(tagger.topics)
+    positives = y.sum(0)
+    tuned = [t for t, n in zip(tagger.topics, positives) if cfg.tune_thresholds
+             and n >= cfg.min_positives_for_threshold]
     info = {"validation_examples": len(rows), "before": before, "after": after,
-            "rule_blend": blend.to_manifest() if blend else None}
+            "rule_blend": blend.to_manifest() if blend else None,
+            # which thresholds were tuned; the others are 0.5 (too few validation positives, or tuning off)
+            "tuned_thresholds": tuned, "min_positives_for_threshold": cfg.min_positives_for_threshold}
     tagger.set_calibration({"topic": t_temp, "stance": s_temp}, dict(zip(tagger.topics, thresholds)), info)
     return info | {"thresholds": tagger.config["thresholds"], "temperature": tagger.config["temperature"]}
 

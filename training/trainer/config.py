@@ -73,6 +73,9 @@ class TrainConfig:
     num_threads: int = _f(0, "CPU threads for torch; 0: all cores")
     dataloader_num_workers: int = _f(0, "data loading worker processes")
     model_version: str = _f("1", "version string written into the model folder")
+    license: str = _f("", "license in the model card's header (a Hub license id); empty: the base model's, as its own "
+                          "card states it (apache-2.0 for the bundled all-MiniLM-L6-v2), else 'other'. Mind your "
+                          "training data's terms too")
     max_steps: int = _f(-1, "stop after this many optimizer steps (tests, smoke runs); -1: off")
 
     def __post_init__(self):

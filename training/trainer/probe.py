@@ -26,7 +26,7 @@ def first_window_features(model, windows: list[list[int]], pad_id: int, batch_si
                           bf16: bool) -> torch.Tensor:
     """Mean-pooled encoder states of each article's first window (title and lead), fp32, in input order."""
     order = np.argsort([len(w) for w in windows], kind="stable")  # similar lengths together: little padding
-    feats = torch.empty((len(windows), model.config.hidden_size), dtype=torch.float32)
+    feats = torch.empty((len(windows), model.topic_head.in_features), dtype=torch.float32)
     autocast = torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
     was_training = model.training
     model.eval()

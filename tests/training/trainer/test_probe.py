@@ -7,7 +7,8 @@ import json
 import pytest
 import torch
 
-from inference.model import TaggerModel, load_encoder
+from inference.model import load_encoder
+from inference.modeling import NewstagModel
 from training.trainer.probe import (
     L2_PATH,
     ProbeSettings,
@@ -85,7 +86,7 @@ def _splits(tiny_base, n_train: int, n_val: int):
 
 def _model(tiny_base):
     torch.manual_seed(0)
-    return TaggerModel(load_encoder(str(tiny_base)), 3, 2)
+    return NewstagModel.from_encoder(load_encoder(str(tiny_base)), ["a", "b", "c"], ["x", "y"])
 
 
 def test_probe_init_keeps_for_each_head_the_penalty_with_the_lowest_validation_loss(tiny_base):

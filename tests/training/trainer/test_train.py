@@ -64,7 +64,7 @@ def test_eval_main_unknown_split(trained_model, sample_dataset, capsys):
 
 
 def test_attention_dropout_is_off_by_default_for_the_fused_attention_kernel(trained_model):
-    cfg = json.loads((trained_model / "config.json").read_text())
+    cfg = json.loads((trained_model / "config.json").read_text())["encoder_config"]
     assert cfg["attention_probs_dropout_prob"] == 0.0 and cfg["hidden_dropout_prob"] == 0.1
     assert json.loads((trained_model / "tagger.json").read_text())["train_config"]["attention_dropout"] == 0.0
 
