@@ -1,7 +1,7 @@
 """The review loop, measured: ``python -m benchmarks.bench_review --model runs/demo/model [--shared PATH]``.
 
 Example:
-    python -m benchmarks.bench_review --model runs/demo/model                 # about 5 min on a 2-core CPU
+    python -m benchmarks.bench_review --model runs/demo/model                 # about 10 min on a 2-core CPU
     python -m benchmarks.bench_review --model runs/demo/model --random-seeds 1 --steps 10 --no-record
 
 A simulated analyst on ``SHARED/gold/real_dev.jsonl`` (575 real articles; only aggregate figures are printed):
@@ -11,11 +11,13 @@ with the ``--model`` tagger, as ``newstag-review`` does) picks the next article,
 gold labels, the queue moves on (near duplicates left out, rarity counts updated). After 25, 50, 100 and 200
 decisions the model is retrained and scored on the other half; then the halves swap and the two scores are
 averaged. The same budgets chosen by the queue's ``random`` mode (``--random-seeds`` seeds, averaged) are the
-baseline.
+baseline, and the queue without its novelty term (``ReviewQueue(diversity=False)``: uncertainty, disagreement
+and rarity alone) shows what that term changes.
 
 "Retrained model" here: retraining the transformer 40 times does not fit a 2-core CPU, so the encoder stays
 frozen. Every article (the bundled sample with its hand labels, and the dev set) is encoded once by the
-``--model`` folder's encoder (its first window, mean-pooled: the trainer's linear-probe features) and its
+``--model`` folder's encoder (its first window, mean-pooled: the trainer's linear-probe features, the vectors the
+queue's novelty uses, ``training.reviewer.signals.pool_embeddings``) and its
 labeling-rule votes are computed once (fired and clipped margin per topic, stance scores). The heads are then
 fitted on these features, the trainer's probe (``training.trainer.probe.fit_linear_heads``: weighted logistic
 regression per topic, softmax regression for the stance, L2 ``--l2``, balanced stance class weights) on the sample
@@ -24,7 +26,8 @@ is the sample alone. Beside them: the labeling rules and the ``--model`` folder 
 
 Last, the review step's latency: ``newstag-review``'s app with the ``--model`` tagger over the bundled sample built
 without its labels, served on 127.0.0.1 and driven by an HTTP client: ``--steps`` times, POST a decision and GET the
-next article; p50/p95 of a step. Output: the table, a record (``benchmarks/results.jsonl``, ``RESULTS.md``) and
+next article (one ``httpx.Client``, its connection kept alive as a browser's is); p50/p95 of a step, and of the
+same step in-process (``ReviewSession.decide`` and ``next_view``, no HTTP). Output: the table, a record (``benchmarks/results.jsonl``, ``RESULTS.md``) and
 ``benchmarks/plots/review_learning_curve.png``.
 """
 
@@ -48,6 +51,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 NAME = "bench_review"
 BUDGETS = (0, 25, 50, 100, 200)
+SELECTIONS = ("queue", "queue without novelty", "random")
 
 
 def parse_args(argv=None):
@@ -69,18 +73,6 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 # ---- features, once ------------------------------------------------------------------------------------------
-def encoder_features(tagger, articles: list[tuple[str, str]]) -> np.ndarray:
-    """The tagger's encoder on each article's first window, mean-pooled (the trainer's probe features)."""
-    from inference.windows import encode_windows
-    from training.trainer.probe import first_window_features
-
-    win = encode_windows(tagger.tokenizer, [a[0] for a in articles], [a[1] for a in articles], tagger.max_length,
-                         tagger.stride, max_windows=1)
-    assert list(win.article) == list(range(len(articles)))
-    return first_window_features(tagger.model, win.input_ids, tagger.tokenizer.pad_token_id or 0, 32,
-                                 tagger.device, bf16=False).numpy()
-
-
 def rule_features(margins: np.ndarray, rule_stance: np.ndarray) -> np.ndarray:
     return np.concatenate([(margins >= 0).astype(float), np.clip(margins, -3, 3), np.clip(rule_stance, 0, 3)], axis=1)
 
@@ -118,7 +110,8 @@ def chosen(queue, gold: list[dict], mode: str, budget: int) -> list[int]:
 
 # ---- the review step over HTTP --------------------------------------------------------------------------------
 def step_latency(tagger, model_id: str, tmp: Path, steps: int) -> dict:
-    """p50/p95 ms of POST decision + GET next against the review app on 127.0.0.1 (the sample, unlabeled)."""
+    """p50/p95 ms of POST decision + GET next against the review app on 127.0.0.1 (the sample, unlabeled), and of
+    the same step in-process on a second gold file."""
     import httpx
 
     from inference.serve import ServerThread
@@ -141,13 +134,22 @@ def step_latency(tagger, model_id: str, tmp: Path, steps: int) -> dict:
             assert r.status_code == 200 and view is not None
     lines = len((tmp / "gold.jsonl").read_text(encoding="utf-8").splitlines())
     assert lines == steps, f"{lines} gold lines after {steps} steps"
-    ms = np.array(times) * 1000
+    direct = ReviewSession.open(data, tmp / "gold-direct.jsonl", tagger, model_id, "bench")  # the cache: at once
+    inner, view = [], direct.next_view("b")
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        direct.decide(view["id"], **view["suggested"], client="b")
+        view = direct.next_view("b")
+        inner.append(time.perf_counter() - t0)
+    ms, inner_ms = np.array(times) * 1000, np.array(inner) * 1000
     return {"review step p50 ms": round(float(np.percentile(ms, 50)), 1),
-            "review step p95 ms": round(float(np.percentile(ms, 95)), 1), "review steps timed": steps,
+            "review step p95 ms": round(float(np.percentile(ms, 95)), 1),
+            "review step in-process p50 ms": round(float(np.percentile(inner_ms, 50)), 1),
+            "review step in-process p95 ms": round(float(np.percentile(inner_ms, 95)), 1), "review steps timed": steps,
             "review pool articles": len(session.rows), "review start s (score the pool, no cache)": round(open_s, 1)}
 
 
-def plot(curves: dict, refs: dict, png: Path) -> None:
+def plot(curves: dict, refs: dict, sample_size: int, png: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -155,7 +157,7 @@ def plot(curves: dict, refs: dict, png: Path) -> None:
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for ax, key, title in zip(axes, ("topic", "stance"), ("topic micro-F1", "stance macro-F1")):
-        for name, style in (("queue", "o-"), ("random", "s--")):
+        for name, style in zip(SELECTIONS, ("o-", "^:", "s--")):
             mean = [curves[name][b][key][0] for b in BUDGETS]
             ax.plot(BUDGETS, mean, style, label=f"{name} selection")
             if name == "random":
@@ -163,7 +165,7 @@ def plot(curves: dict, refs: dict, png: Path) -> None:
                 ax.fill_between(BUDGETS, np.subtract(mean, sd), np.add(mean, sd), alpha=0.2)
         for (name, value), ls in zip(refs[key].items(), (":", "-.")):
             ax.axhline(value, linestyle=ls, color="grey", label=name)
-        ax.set_xlabel("reviewed real articles (plus the bundled sample's hand labels)")
+        ax.set_xlabel(f"reviewed real articles (plus the bundled sample's {sample_size} hand-labeled ones)")
         ax.set_title(title + " on the other half of the dev set")
         ax.set_xticks(BUDGETS)
         ax.grid(alpha=0.3)
@@ -186,7 +188,7 @@ def main(argv=None) -> int:
     from inference import Tagger, model_folder
     from training import dataset_folder
     from training.reviewer.queue import ReviewQueue, Signals, near_groups
-    from training.reviewer.signals import pool_signals
+    from training.reviewer.signals import pool_embeddings, pool_signals
 
     started = time.perf_counter()
     tagger = Tagger.from_pretrained(model_dir, device="cpu")
@@ -204,24 +206,24 @@ def main(argv=None) -> int:
         groups = near_groups([f"{t}\n{x}" for t, x in dev_articles], 0.3)
         signals_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        sample_votes = tagger.rule_votes([(r["title"], r["text"]) for r in sample])
-        x_sample = np.concatenate([encoder_features(tagger, [(r["title"], r["text"]) for r in sample]),
+        sample_articles = [(r["title"], r["text"]) for r in sample]
+        sample_votes = tagger.rule_votes(sample_articles)
+        x_sample = np.concatenate([pool_embeddings(tagger, sample_articles, 32),
                                    rule_features(sample_votes.margins, sample_votes.stance)], axis=1)
-        x_dev = np.concatenate([encoder_features(tagger, dev_articles),
-                                rule_features(signals.margins, signals.rule_stance)], axis=1)
+        x_dev = np.concatenate([signals.embeddings, rule_features(signals.margins, signals.rule_stance)], axis=1)
         features_s = time.perf_counter() - t0
         prior = np.array([sum(t in r["gold_topics"] for r in sample) for t in topics], dtype=float)
 
         order = np.random.default_rng(args.split_seed).permutation(len(dev))
         halves = (np.sort(order[: len(dev) // 2]), np.sort(order[len(dev) // 2:]))
-        runs = {"queue": {b: [] for b in BUDGETS}, "random": {b: [] for b in BUDGETS}}
+        runs = {name: {b: [] for b in BUDGETS} for name in SELECTIONS}
         refs_runs = {"rules": [], "model": []}
-        rare_found = {"queue": [], "random": []}
+        rare_found = {name: [] for name in SELECTIONS}
         t0 = time.perf_counter()
         for review, score in (halves, halves[::-1]):
             sub = Signals(signals.topics, signals.stances, signals.margins[review], signals.need,
                           signals.rule_stance[review], signals.topic_p[review], signals.thresholds,
-                          signals.stance_p[review])
+                          signals.stance_p[review], signals.embeddings[review])
             gold_r, gold_s = [dev[i] for i in review], [dev[i] for i in score]
             gs = ([set(g["topics"]) for g in gold_s], [g["stance"] for g in gold_s])
             refs_runs["rules"].append(score_tags(gs[0], [{t for t, on in zip(topics, signals.rules_fired[i]) if on}
@@ -232,9 +234,10 @@ def main(argv=None) -> int:
                                                           for i in score], gs[1],
                                                  [stances[int(signals.stance_p[i].argmax())] for i in score],
                                                  topics, stances))
-            for name, seeds in (("queue", [0]), ("random", list(range(args.random_seeds)))):
+            for name, seeds in zip(SELECTIONS, ([0], [0], list(range(args.random_seeds)))):
                 for seed in seeds:
-                    q = ReviewQueue(sub, [groups[i] for i in review], prior, len(sample), seed=seed)
+                    q = ReviewQueue(sub, [groups[i] for i in review], prior, len(sample), seed=seed,
+                                    diversity=name != "queue without novelty")
                     picked = chosen(q, gold_r, "teach" if name == "queue" else "random", max(BUDGETS))
                     rare_found[name].append(sum(bool(set(gold_r[i]["topics"]) - {"armed_conflict"})
                                                 for i in picked[:100]))
@@ -268,7 +271,7 @@ def main(argv=None) -> int:
                "retrained model": f"probe heads (L2 {args.l2:g}, reviewed weight {args.review_weight:g}) on the "
                                   f"frozen {args.model} encoder's first-window features + rule votes; topics at 0.5"}
     for b in BUDGETS:
-        for name in ("queue", "random"):
+        for name in SELECTIONS:
             for key, label in (("topic", "topic micro-F1"), ("stance", "stance macro-F1")):
                 mean, sd = curves[name][b][key]
                 metrics[f"{name} {b} reviewed {label}"] = round(mean, 4)
@@ -277,17 +280,18 @@ def main(argv=None) -> int:
     for key, label in (("topic_micro_f1", "topic micro-F1"), ("stance_macro_f1", "stance macro-F1")):
         metrics[f"rules {label}"] = round(stat(refs_runs["rules"], key)[0], 4)
         metrics[f"{args.model} as it is {label}"] = round(stat(refs_runs["model"], key)[0], 4)
-    metrics["queue minus random at 50, topic micro-F1 (points)"] = round(
-        100 * (curves["queue"][50]["topic"][0] - curves["random"][50]["topic"][0]), 1)
-    metrics["queue minus random at 50, stance macro-F1 (points)"] = round(
-        100 * (curves["queue"][50]["stance"][0] - curves["random"][50]["stance"][0]), 1)
-    metrics["of the first 100 picked, articles with a topic other than armed_conflict (queue / random mean)"] = (
-        f"{np.mean(rare_found['queue']):.1f} / {np.mean(rare_found['random']):.1f}")
+    for other in ("random", "queue without novelty"):
+        for b in (25, 50, 100):
+            for key, label in (("topic", "topic micro-F1"), ("stance", "stance macro-F1")):
+                metrics[f"queue minus {other} at {b}, {label} (points)"] = round(
+                    100 * (curves["queue"][b][key][0] - curves[other][b][key][0]), 1)
+    metrics["of the first 100 picked, articles with a topic other than armed_conflict (" + " / ".join(SELECTIONS)
+            + " mean)"] = " / ".join(f"{np.mean(rare_found[name]):.1f}" for name in SELECTIONS)
     metrics.update(latency)
     metrics.update({"dev signals s": round(signals_s, 1), "features s": round(features_s, 1),
                     "fits s": round(fit_s, 1), "benchmark wall min": round((time.perf_counter() - started) / 60, 2)})
     png = (Path(tempfile.gettempdir()) if args.no_record else PLOTS) / "review_learning_curve.png"
-    plot(curves, refs, png)
+    plot(curves, refs, len(sample), png)
     print(f"plot: {png}")
     return finish(NAME, metrics, args.no_record, plots=[] if args.no_record else [png])
 

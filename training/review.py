@@ -5,8 +5,8 @@ Example:
     newstag-build data/sample --gold runs/ds.gold.jsonl -o runs/ds2 && newstag-train --data runs/ds2 -o runs/model2
 
 A local web page (FastAPI on uvicorn; the ``review`` extra) shows the article whose decision would teach the
-most (model uncertainty, rules and model disagreeing, rare topics first; near duplicates of reviewed articles
-left out), with the sentences that drove each topic highlighted, the rules' votes and the model's scores. The
+most (model uncertainty, rules and model disagreeing, rare topics, unlike the articles decided so far; near
+duplicates of reviewed articles left out), with the sentences that drove each topic highlighted, the rules' votes and the model's scores. The
 analyst toggles topics, picks a stance and accepts, skips or goes back, from the keyboard. Each decision is
 appended at once to the gold file in the format ``newstag-build --gold`` reads; re-opening resumes. The server
 binds to 127.0.0.1 unless told otherwise; requests that change the gold file need the page's token.

@@ -1,6 +1,7 @@
 """newstag-serve: a real HTTP client against a server the test starts on 127.0.0.1 (the serve extra)."""
 
 import json
+import socket
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -115,6 +116,21 @@ def test_bad_requests_get_an_error_and_the_server_stays_up(server, body, status,
 def test_unknown_routes_and_methods_answer_json(server):
     assert server.get("/nope").json() == {"error": "Not Found"}
     assert server.get("/tag").status_code == 405
+
+
+def test_the_server_s_connections_send_without_waiting_for_acks():
+    # without TCP_NODELAY a response written as headers then body waits out the client's delayed ACK (~40 ms)
+    async def ok(scope, receive, send):
+        if scope["type"] == "http":
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"ok"})
+
+    thread = ServerThread(ok)
+    with thread as url, httpx.Client(base_url=url, timeout=30) as client:
+        assert client.get("/").text == "ok"
+        (conn,) = thread.server.server_state.connections  # the client's one kept-alive connection
+        sock = conn.transport.get_extra_info("socket")
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
 
 
 def test_an_empty_list_gives_an_empty_list(server):

@@ -10,9 +10,16 @@ An article ranks high when its decision would teach the most (``teach``, the def
 - **rarity**: how likely the article holds a topic that is rare among the labels so far (the dataset's labels
   plus the decisions of this review): ``max_t p_t * log((N + 1) / (count_t + 1)) / log(N + 1)``, so a rare
   topic's likely articles come before the thousandth armed clash;
+- **novelty** (with a model): how unlike the article is to every article decided so far in this review,
+  ``1 - max cosine similarity``, clipped to [0, 1], on the model's encoder vectors of the articles (their first
+  window, mean-pooled; centred on the pool's mean, so the similarity is not the near 1 every pair of raw
+  transformer vectors shares). Uncertainty alone picks doubtful articles that are doubtful for the same reason,
+  one after the other; the novelty term spends the next decision elsewhere (uncertainty plus diversity, weighed
+  like Brinker's 2003 "Incorporating diversity in active learning with support vector machines"; here at equal
+  weight, like the other terms). 1 for every article before the first decision;
 
-each in [0, 1], summed (stance uncertainty at half weight). Decisions update the counts, so the ranking moves
-as the analyst works. An article is not offered once it or a near duplicate (one of its group, see
+each in [0, 1], summed (stance uncertainty at half weight). Decisions update the counts and the novelty, so
+the ranking moves as the analyst works. An article is not offered once it or a near duplicate (one of its group, see
 :func:`near_groups`) has a decision. ``random`` is a seeded shuffle (the baseline a queue must beat); ``topic``
 offers the articles likeliest to hold one topic first.
 
@@ -20,10 +27,10 @@ The same class serves the page (``training.reviewer.session``) and the simulated
 ``benchmarks/bench_review.py``.
 
 Example:
-    >>> q = ReviewQueue(Signals.from_arrays(topics, stances, margins, rule_stance, topic_p, thresholds, stance_p),
-    ...                 groups, prior_counts)
+    >>> signals, _ = pool_signals([(title, text), ...], schema, tagger)   # training.reviewer.signals
+    >>> q = ReviewQueue(signals, near_groups(texts), prior_counts, prior_labeled)
     >>> i = q.next()                     # index of the best article
-    >>> q.decide(i, ["ceasefire"])       # its group leaves the queue, counts move
+    >>> q.decide(i, ["ceasefire"])       # its group leaves the queue, counts and novelty move
 """
 
 from __future__ import annotations
@@ -46,6 +53,8 @@ class Signals:
         rule_stance: (articles, stances) the rules' summed stance votes.
         topic_p, thresholds, stance_p: the model's calibrated topic scores, its thresholds and stance
             probabilities; None without a model.
+        embeddings: (articles, hidden) the model's encoder vector of each article (first window, mean-pooled);
+            None without a model.
     """
 
     topics: tuple[str, ...]
@@ -56,6 +65,7 @@ class Signals:
     topic_p: np.ndarray | None = None
     thresholds: np.ndarray | None = None
     stance_p: np.ndarray | None = None
+    embeddings: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.margins)
@@ -145,10 +155,12 @@ class ReviewQueue:
             labels), and ``prior_labeled`` how many labeled articles that is; rarity is computed from them plus
             the decisions.
         seed: of the ``random`` order.
+        diversity: add the novelty term to ``teach`` (where the signals hold embeddings); False ranks by
+            uncertainty, disagreement and rarity alone (the ranking before novelty, for comparing the two).
     """
 
     def __init__(self, signals: Signals, groups: Sequence[str], prior_counts: Sequence[float] | None = None,
-                 prior_labeled: int = 0, seed: int = 0):
+                 prior_labeled: int = 0, seed: int = 0, diversity: bool = True):
         n = len(signals)
         if len(groups) != n:
             raise ValueError(f"{len(groups)} group keys for {n} articles")
@@ -164,17 +176,27 @@ class ReviewQueue:
         self.done_groups: set[str] = set()
         self.decided = np.zeros(n, dtype=bool)
         self.skipped = np.zeros(n, dtype=bool)
+        self.unit = None  # centred, unit-length encoder vectors: a dot product is a cosine similarity
+        if diversity and signals.embeddings is not None and n:
+            centred = np.asarray(signals.embeddings, dtype=float) - np.mean(signals.embeddings, axis=0)
+            self.unit = centred / np.linalg.norm(centred, axis=1, keepdims=True).clip(min=1e-12)
+        self.closest = np.zeros(n)  # per article the highest similarity to a decided one (0: none decided yet)
 
     def open(self) -> np.ndarray:
         """Articles still offered: not decided, no near duplicate decided."""
         closed = np.fromiter((g in self.done_groups for g in self.groups), dtype=bool, count=len(self.groups))
         return ~self.decided & ~closed
 
+    def novelty(self) -> np.ndarray:
+        """Per article in [0, 1]: 1 - its highest cosine similarity to a decided article; 0 without embeddings."""
+        return (1 - self.closest).clip(0, 1) if self.unit is not None else np.zeros(len(self.groups))
+
     def priority(self, mode: str = "teach", topic: str | None = None) -> np.ndarray:
         """Per article the score the mode ranks by (higher first)."""
         if mode == "teach":
             rare = rarity_weights(self.counts, self.labeled)
-            return self.base + (self.likely * rare).max(1) if self.likely.size else self.base
+            score = self.base + self.novelty()
+            return score + (self.likely * rare).max(1) if self.likely.size else score
         if mode == "random":
             return -self.rank_random
         if mode == "topic":
@@ -202,11 +224,14 @@ class ReviewQueue:
         return best[0] if best else None
 
     def decide(self, i: int, topics: Sequence[str]) -> None:
-        """Article ``i`` got a decision holding ``topics``: it and its near duplicates leave the queue."""
+        """Article ``i`` got a decision holding ``topics``: it and its near duplicates leave the queue, and
+        articles like it lose novelty."""
         if not self.decided[i]:
             self.labeled += 1
             for t in topics:
                 self.counts[self.signals.topics.index(t)] += 1
+            if self.unit is not None:
+                self.closest = np.maximum(self.closest, self.unit @ self.unit[i])
         self.decided[i] = True
         self.done_groups.add(self.groups[i])
 

@@ -1,7 +1,7 @@
 """One review session: a dataset's unlabeled articles, the queue over them, the gold file, the page's views.
 
 The scores and votes of the pool are computed once (:func:`~training.reviewer.signals.pool_signals`) and cached
-in the dataset folder's ``cache/`` under a key of the dataset's fingerprint, the model's id and the grouping
+in the dataset folder's ``cache/`` (a JSON file, and the encoder vectors in an ``.npy`` beside it) under a key of the dataset's fingerprint, the model's id and the grouping
 setting, so re-opening a review starts at once. Decisions already in the gold file leave the queue, so the
 analyst resumes where they stopped. Thread-safe: the page's requests come from a pool of threads.
 
@@ -32,7 +32,7 @@ from .queue import MODES, ReviewQueue, near_groups
 from .signals import pool_signals, signals_from_dict, signals_to_dict
 
 LEASE_S = 600.0  # an article shown to one tab is not offered to another for this long
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: the encoder vectors (the queue's novelty)
 
 
 class ReviewError(Exception):
@@ -82,13 +82,15 @@ class ReviewSession:
         cache_file = dataset_folder.cache_dir(dataset) / f"review-{key}.json"
         loaded = _read_cache(cache_file) if cache else None
         if loaded:
-            signals, notes, groups = signals_from_dict(loaded["signals"]), loaded["notes"], loaded["groups"]
+            signals = signals_from_dict(loaded["signals"], loaded["embeddings"])
+            notes, groups = loaded["notes"], loaded["groups"]
         else:
             articles = [(r["title"], r["text"]) for r in pool]
             signals, notes = pool_signals(articles, schema, tagger)
             groups = near_groups([f"{r['title']}\n{r['text']}" for r in pool], near, [r["cluster"] for r in pool])
             if cache:
-                _write_cache(cache_file, {"signals": signals_to_dict(signals), "notes": notes, "groups": groups})
+                _write_cache(cache_file, {"signals": signals_to_dict(signals), "notes": notes, "groups": groups},
+                             signals.embeddings)
         model = None
         if tagger is not None:
             model = {"name": tagger.name, "version": tagger.version, "id": model_id}
@@ -280,18 +282,29 @@ def next_commands(dataset: str | Path, info: dict, gold_path: str | Path) -> lis
 
 
 def _read_cache(path: Path) -> dict | None:
+    """The cached signals, or None when absent, unreadable or incomplete (the start computes them again)."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        vectors = path.with_suffix(".npy")
+        data["embeddings"] = np.load(vectors, allow_pickle=False) if data.pop("has_embeddings") else None
+    except (OSError, ValueError, KeyError):
         return None
+    if data["embeddings"] is not None and len(data["embeddings"]) != len(data["groups"]):
+        return None
+    return data
 
 
-def _write_cache(path: Path, data: dict) -> None:
-    """Best effort: a read-only dataset folder only means the next start computes again."""
+def _write_cache(path: Path, data: dict, embeddings: np.ndarray | None) -> None:
+    """Best effort: a read-only dataset folder only means the next start computes again. The vectors are written
+    first, so a JSON file that says it has them never lacks them."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        if embeddings is not None:
+            with path.with_suffix(".npy.tmp").open("wb") as f:
+                np.save(f, np.asarray(embeddings, dtype=np.float32), allow_pickle=False)
+            path.with_suffix(".npy.tmp").replace(path.with_suffix(".npy"))
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
+        tmp.write_text(json.dumps({**data, "has_embeddings": embeddings is not None}), encoding="utf-8")
         tmp.replace(path)
     except OSError:
         pass

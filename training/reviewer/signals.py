@@ -1,6 +1,7 @@
 """What the queue and the page know about each article of the pool, computed once: the model's scores, stance
 probabilities and evidence sentence per topic (``Tagger.predict`` with every threshold at 0, so every topic has
-its evidence), and the rules' votes (``Tagger.rule_votes``; without a model, the dataset schema's rules).
+its evidence), the rules' votes (``Tagger.rule_votes``; without a model, the dataset schema's rules) and the
+model encoder's vector of each article (:func:`pool_embeddings`, for the queue's novelty).
 
 Example:
     >>> signals, notes = pool_signals([(title, text), ...], schema, tagger)
@@ -37,7 +38,7 @@ def pool_signals(articles: list[tuple[str | None, str]], schema, tagger=None, ba
     topics, stances = tuple(schema.topic_names), tuple(schema.stance_names)
     need = np.array([t.min_votes for t in schema.topics], dtype=float)
     notes: list[dict] = [{"evidence": {}, "voters": {}} for _ in articles]
-    topic_p = stance_p = thresholds = None
+    topic_p = stance_p = thresholds = embeddings = None
     if tagger is not None:
         check_labels(tagger, schema)
         votes = tagger.rule_votes(articles)
@@ -50,23 +51,55 @@ def pool_signals(articles: list[tuple[str | None, str]], schema, tagger=None, ba
             stance_p[i] = [r.stance_probs[s] for s in stances]
             notes[i]["evidence"] = {t.name: t.evidence for t in r.topics if t.evidence}
         thresholds = np.asarray(tagger.thresholds, dtype=float)
+        embeddings = pool_embeddings(tagger, articles, batch_size)
     else:
         votes = rule_votes(schema, labeling_functions(schema), articles)
     for i, v in enumerate(votes.voters):
         notes[i]["voters"] = {label: list(names) for label, names in v.items()}
     signals = Signals(topics, stances, np.asarray(votes.margins, float), need, np.asarray(votes.stance, float),
-                      topic_p, thresholds, stance_p)
+                      topic_p, thresholds, stance_p, embeddings)
     return signals, notes
 
 
+def pool_embeddings(tagger, articles: list[tuple[str | None, str]], batch_size: int = 16) -> np.ndarray:
+    """(articles, hidden) float32: the tagger's encoder on each article's first window (title and lead),
+    mean-pooled over its tokens: the features the trainer's linear probe reads (``head_init``).
+
+    Example:
+        >>> pool_embeddings(tagger, [("Truce holds", "The ceasefire held overnight ...")]).shape
+        (1, 384)
+    """
+    import torch
+
+    from inference.windows import encode_windows, pad_batch
+
+    if not articles:
+        return np.zeros((0, 0), dtype=np.float32)
+    win = encode_windows(tagger.tokenizer, [a[0] for a in articles], [a[1] for a in articles], tagger.max_length,
+                         tagger.stride, max_windows=1)
+    order = np.argsort([len(w) for w in win.input_ids], kind="stable")  # similar lengths together: little padding
+    pad = tagger.tokenizer.pad_token_id or 0
+    out = None
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            idx = order[start: start + batch_size]
+            ids, mask = pad_batch([win.input_ids[w] for w in idx], pad, multiple_of=32)
+            _, pooled = tagger.model.encode(ids.to(tagger.device), mask.to(tagger.device))
+            if out is None:
+                out = np.zeros((len(articles), pooled.shape[1]), dtype=np.float32)
+            out[[win.article[w] for w in idx]] = pooled.float().cpu().numpy()
+    return out
+
+
 def signals_to_dict(s: Signals) -> dict:
-    """Plain lists for a JSON cache; :func:`signals_from_dict` reads them back."""
+    """Plain lists for a JSON cache, the embeddings left out (an array file holds them); :func:`signals_from_dict`
+    reads them back."""
     arr = {k: None if getattr(s, k) is None else np.asarray(getattr(s, k)).tolist()
            for k in ("margins", "need", "rule_stance", "topic_p", "thresholds", "stance_p")}
     return {"topics": list(s.topics), "stances": list(s.stances), **arr}
 
 
-def signals_from_dict(d: dict) -> Signals:
+def signals_from_dict(d: dict, embeddings: np.ndarray | None = None) -> Signals:
     def a(key):
         return None if d[key] is None else np.asarray(d[key], dtype=float)
 
@@ -74,4 +107,4 @@ def signals_from_dict(d: dict) -> Signals:
     margins = a("margins").reshape(-1, n_t)
     return Signals(tuple(d["topics"]), tuple(d["stances"]), margins, a("need"), a("rule_stance").reshape(-1, n_s),
                    None if d["topic_p"] is None else a("topic_p").reshape(-1, n_t), a("thresholds"),
-                   None if d["stance_p"] is None else a("stance_p").reshape(-1, n_s))
+                   None if d["stance_p"] is None else a("stance_p").reshape(-1, n_s), embeddings)

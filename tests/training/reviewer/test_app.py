@@ -3,6 +3,7 @@
 import json
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pytest
 
 pytest.importorskip("fastapi", reason="the review extra (pip install 'newstag[review]') is absent")
@@ -165,6 +166,22 @@ def test_reopening_resumes_without_the_decided_articles(review_dataset, tagger, 
         again.skip(view["id"])
         again.decide(view["id"], [], "neutral")
     assert not seen & set(done) and len(seen) + 3 <= len(REVIEW_ARTICLES)
+
+
+def test_the_cache_brings_back_the_encoder_vectors_and_the_same_queue(review_dataset, tagger, tmp_path, monkeypatch):
+    from training.reviewer import session as session_module
+
+    fresh = ReviewSession.open(review_dataset, tmp_path / "a.jsonl", tagger, model_id="m-cache")
+    monkeypatch.setattr(session_module, "pool_signals", lambda *a, **k: pytest.fail("scored again, cache unread"))
+    cached = ReviewSession.open(review_dataset, tmp_path / "b.jsonl", tagger, model_id="m-cache")
+    vectors = fresh.signals.embeddings
+    assert vectors.shape == (len(fresh.rows), tagger.model.config.hidden_size)
+    assert np.array_equal(cached.signals.embeddings, vectors.astype(np.float32))
+    for session in (fresh, cached):
+        first = session.next_view("t")["id"]
+        session.decide(first, [], "neutral", client="t")
+    assert fresh.queue.ranked() == cached.queue.ranked()
+    assert fresh.queue.novelty().min() < 1  # the decision moved it
 
 
 def test_without_a_model_the_rules_rank_and_suggest(review_dataset, tmp_path):

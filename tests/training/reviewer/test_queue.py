@@ -80,6 +80,24 @@ def test_random_order_is_seeded_and_covers_every_article():
     assert a != queue(s).ranked("teach")
 
 
+def test_after_a_decision_an_article_unlike_it_outranks_a_slightly_more_doubtful_one_like_it():
+    # doubt 0.98, 0.9, 0.8, 0.8; articles 0 and 1 point one way, 2 and 3 the other (the pool's mean is 0)
+    p = [[0.49, 0.01], [0.45, 0.01], [0.40, 0.01], [0.40, 0.01]]
+    vectors = np.array([[1.0, 0.1], [1.0, -0.1], [-1.0, 0.05], [-1.0, -0.05]])
+    s = signals(p, [[-1, -1]] * 4)
+    diverse = queue(Signals(*[getattr(s, f) for f in Signals.__dataclass_fields__ if f != "embeddings"], vectors),
+                    counts=(5, 5), labeled=10)
+    plain = queue(s, counts=(5, 5), labeled=10)
+    assert diverse.novelty().tolist() == [1, 1, 1, 1] and diverse.ranked() == plain.ranked() == [0, 1, 2, 3]
+    diverse.decide(0, [])
+    plain.decide(0, [])
+    assert diverse.novelty()[1] < 0.05 and diverse.novelty()[2] == diverse.novelty()[3] == 1
+    assert diverse.next() in (2, 3) and plain.next() == 1
+    off = ReviewQueue(diverse.signals, [str(i) for i in range(4)], (5, 5), 10, diversity=False)
+    off.decide(0, [])
+    assert off.next() == 1 and off.novelty().tolist() == [0, 0, 0, 0]
+
+
 def test_topic_mode_offers_the_likeliest_articles_of_the_topic_first():
     q = queue(signals([[0.9, 0.1], [0.2, 0.8], [0.3, 0.6]], [[-1, -1]] * 3))
     assert q.ranked("topic", "rare") == [1, 2, 0]
