@@ -159,7 +159,7 @@ def plot(curves: dict, refs: dict, sample_size: int, png: Path) -> None:
     for ax, key, title in zip(axes, ("topic", "stance"), ("topic micro-F1", "stance macro-F1")):
         for name, style in zip(SELECTIONS, ("o-", "^:", "s--")):
             mean = [curves[name][b][key][0] for b in BUDGETS]
-            ax.plot(BUDGETS, mean, style, label=f"{name} selection")
+            ax.plot(BUDGETS, mean, style, label=f"{name} (selection)")
             if name == "random":
                 sd = [curves[name][b][key][1] for b in BUDGETS]
                 ax.fill_between(BUDGETS, np.subtract(mean, sd), np.add(mean, sd), alpha=0.2)
@@ -260,11 +260,11 @@ def main(argv=None) -> int:
               for n, d in runs.items()}
     refs = {"topic": {f"the rules ({stat(refs_runs['rules'], 'topic_micro_f1')[0]:.3f})":
                       stat(refs_runs["rules"], "topic_micro_f1")[0],
-                      f"{args.model} as it is ({stat(refs_runs['model'], 'topic_micro_f1')[0]:.3f})":
+                      f"the --model folder as it is ({stat(refs_runs['model'], 'topic_micro_f1')[0]:.3f})":
                       stat(refs_runs["model"], "topic_micro_f1")[0]},
             "stance": {f"the rules ({stat(refs_runs['rules'], 'stance_macro_f1')[0]:.3f})":
                        stat(refs_runs["rules"], "stance_macro_f1")[0],
-                       f"{args.model} as it is ({stat(refs_runs['model'], 'stance_macro_f1')[0]:.3f})":
+                       f"the --model folder as it is ({stat(refs_runs['model'], 'stance_macro_f1')[0]:.3f})":
                        stat(refs_runs["model"], "stance_macro_f1")[0]}}
     metrics = {"dev articles": len(dev), "halves": f"{len(halves[0])} / {len(halves[1])} (seed {args.split_seed})",
                "sample articles (hand labels)": len(sample), "random seeds": args.random_seeds,
