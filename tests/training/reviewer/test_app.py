@@ -175,7 +175,7 @@ def test_the_cache_brings_back_the_encoder_vectors_and_the_same_queue(review_dat
     monkeypatch.setattr(session_module, "pool_signals", lambda *a, **k: pytest.fail("scored again, cache unread"))
     cached = ReviewSession.open(review_dataset, tmp_path / "b.jsonl", tagger, model_id="m-cache")
     vectors = fresh.signals.embeddings
-    assert vectors.shape == (len(fresh.rows), tagger.model.config.hidden_size)
+    assert vectors.shape == (len(fresh.rows), tagger.model.encoder.config.hidden_size)
     assert np.array_equal(cached.signals.embeddings, vectors.astype(np.float32))
     for session in (fresh, cached):
         first = session.next_view("t")["id"]
