@@ -82,13 +82,17 @@ def test_a_mismatch_refuses_to_save(trained_model, tmp_path, capsys):
     assert not out.exists()
 
 
-def test_int8_export_quantizes_the_encoder_only(trained_model, tmp_path):
+def test_int8_export_quantizes_the_encoder_only(trained_model, tmp_path, monkeypatch):
     import onnx
 
+    import inference.export as export_module
+
+    # the tiny random model's scores sit near its thresholds, so int8 may flip a tag on the sample: this test
+    # is about the graph's structure, so the parity verdict is accepted whatever it is (the refusal is tested above)
+    real_parity = export_module.parity
+    monkeypatch.setattr(export_module, "parity", lambda *a, **k: {**real_parity(*a, **k), "ok": True})
     out = tmp_path / "int8"
-    rc = main([str(trained_model), "-o", str(out), "--onnx", "--int8", "--tolerance", "1"])
-    if rc != 0:
-        pytest.skip("the tiny random model's int8 graph changed a topic set or stance on the sample")
+    assert main([str(trained_model), "-o", str(out), "--onnx", "--int8", "--tolerance", "1"]) == 0
     ops = {n.op_type for n in onnx.load(str(out / ONNX_FILE)).graph.node}
     assert "MatMulInteger" in ops or "DynamicQuantizeMatMul" in ops
     tagger = Tagger.from_pretrained(out)
