@@ -69,26 +69,20 @@ def pool_embeddings(tagger, articles: list[tuple[str | None, str]], batch_size: 
         >>> pool_embeddings(tagger, [("Truce holds", "The ceasefire held overnight ...")]).shape
         (1, 384)
     """
-    import torch
+    from inference.windows import encode_windows
 
-    from inference.windows import encode_windows, pad_batch
+    from ..trainer.probe import first_window_features
 
     if not articles:
         return np.zeros((0, 0), dtype=np.float32)
     win = encode_windows(tagger.tokenizer, [a[0] for a in articles], [a[1] for a in articles], tagger.max_length,
                          tagger.stride, max_windows=1)
-    order = np.argsort([len(w) for w in win.input_ids], kind="stable")  # similar lengths together: little padding
-    pad = tagger.tokenizer.pad_token_id or 0
-    out = None
-    with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            idx = order[start: start + batch_size]
-            ids, mask = pad_batch([win.input_ids[w] for w in idx], pad, multiple_of=32)
-            _, pooled = tagger.model.encode(ids.to(tagger.device), mask.to(tagger.device))
-            if out is None:
-                out = np.zeros((len(articles), pooled.shape[1]), dtype=np.float32)
-            out[[win.article[w] for w in idx]] = pooled.float().cpu().numpy()
-    return out
+    first = {}  # article -> its first window
+    for w, art in enumerate(win.article):
+        first.setdefault(art, win.input_ids[w])
+    feats = first_window_features(tagger.model, [first[i] for i in range(len(articles))],
+                                  tagger.tokenizer.pad_token_id or 0, batch_size, tagger.device, bf16=False, log=False)
+    return feats.numpy()
 
 
 def signals_to_dict(s: Signals) -> dict:

@@ -23,8 +23,9 @@ from inference.windows import pad_batch
 
 
 def first_window_features(model, windows: list[list[int]], pad_id: int, batch_size: int, device: torch.device,
-                          bf16: bool) -> torch.Tensor:
-    """Mean-pooled encoder states of each article's first window (title and lead), fp32, in input order."""
+                          bf16: bool, log: bool = True) -> torch.Tensor:
+    """Mean-pooled encoder states of each article's first window (title and lead), fp32, in input order; ``log``
+    prints the probe's progress line every 10 s."""
     order = np.argsort([len(w) for w in windows], kind="stable")  # similar lengths together: little padding
     feats = torch.empty((len(windows), model.topic_head.in_features), dtype=torch.float32)
     autocast = torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
@@ -36,9 +37,10 @@ def first_window_features(model, windows: list[list[int]], pad_id: int, batch_si
         for i in range(0, len(order), batch_size):
             idx = order[i:i + batch_size]
             ids, mask = pad_batch([windows[j] for j in idx], pad_id, multiple_of=32)
-            feats[torch.as_tensor(idx)] = model.pool(ids.to(device), mask.to(device)).float().cpu()
+            # encode(), not pool(): an exported (onnxruntime) network offers encode too, and the review reads it
+            feats[torch.as_tensor(idx)] = model.encode(ids.to(device), mask.to(device))[1].float().cpu()
             done += len(idx)
-            if time.monotonic() - shown > 10 or done == len(order):
+            if log and (time.monotonic() - shown > 10 or done == len(order)):
                 shown = time.monotonic()
                 print(f"newstag-train: linear probe: encoded {done}/{len(order)} articles "
                       f"({shown - start:.0f} s)", file=sys.stderr, flush=True)
