@@ -28,7 +28,16 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from .results import PLOTS, REPO, add_common_args, record, shared_dir, skip_if_missing, usable_cores
+from .results import (
+    PLOTS,
+    REPO,
+    add_common_args,
+    record,
+    save_plot,
+    shared_dir,
+    skip_if_missing,
+    usable_cores,
+)
 
 NAME = "bench_build"
 CORPUS_FILES = {
@@ -151,10 +160,7 @@ def plot(sizes: list[dict], path: Path) -> None:
     b.set_title("newstag-build peak memory")
     for ax in (a, b):
         ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_plot(fig, path)
 
 
 def main(argv=None) -> int:

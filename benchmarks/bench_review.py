@@ -44,7 +44,7 @@ import numpy as np
 
 from .common_train import LABELS, SAMPLE, SAMPLE_GOLD, build
 from .real_metrics import score_tags
-from .results import PLOTS, add_common_args, finish, shared_dir, skip_if_missing
+from .results import PLOTS, add_common_args, finish, save_plot, shared_dir, skip_if_missing
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -170,10 +170,7 @@ def plot(curves: dict, refs: dict, sample_size: int, png: Path) -> None:
         ax.set_xticks(BUDGETS)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(png, dpi=110)
-    plt.close(fig)
+    save_plot(fig, png)
 
 
 def main(argv=None) -> int:

@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .results import PLOTS, REPO, add_common_args, record, shared_dir, skip_if_missing
+from .results import PLOTS, REPO, add_common_args, record, save_plot, shared_dir, skip_if_missing
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -162,10 +162,7 @@ def plot_cost(series: dict[str, list[dict]], max_length: int, path: Path) -> Non
     ax.set_title("newstag tagging cost by article length (every window read)")
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_plot(fig, path)
 
 
 def main(argv=None) -> int:

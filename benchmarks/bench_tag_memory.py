@@ -34,7 +34,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .results import PLOTS, REPO, add_common_args, print_metrics, record, shared_dir, skip_if_missing
+from .results import (
+    PLOTS,
+    REPO,
+    add_common_args,
+    print_metrics,
+    record,
+    save_plot,
+    shared_dir,
+    skip_if_missing,
+)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -168,10 +177,7 @@ def plot_memory(samples, n: int, title: str, path: Path) -> None:
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_plot(fig, path)
 
 
 def main(argv=None) -> int:

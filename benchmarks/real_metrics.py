@@ -17,6 +17,8 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from .results import save_plot
+
 WORD = re.compile(r"\w+")
 
 
@@ -209,7 +211,4 @@ def plot_per_topic(results: dict[str, dict], topics: Sequence[str], path: Path, 
     ax.grid(axis="y", alpha=0.3)
     ax.set_title(title, fontsize=10, pad=30)
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(names), fontsize=8, frameon=False)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_plot(fig, path)

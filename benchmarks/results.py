@@ -36,6 +36,16 @@ def add_common_args(p: argparse.ArgumentParser) -> None:
                    help="print the figures only; leave results.jsonl and RESULTS.md alone (trial runs)")
 
 
+def save_plot(fig, path: Path) -> None:
+    """Lay out ``fig``, write it to ``path`` as a PNG (its folder made if needed) and close it."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def skip_if_missing(paths: Sequence[Path]) -> bool:
     """Print ``skipped: ... not found`` and return True when any of ``paths`` is absent."""
     missing = [str(p) for p in paths if not p.exists()]
