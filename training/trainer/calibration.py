@@ -10,7 +10,7 @@ from inference.errors import NewstagError
 from inference.scores import sigmoid, softmax
 from inference.tagger import Tagger
 
-from .metrics import fit_temperature, stance_ece, topic_ece, tune_thresholds
+from .metrics import fit_temperature, stance_ece, topic_ece, tunable, tune_thresholds
 
 
 def targets(rows, topics, stances, gold_only=False):
@@ -45,9 +45,8 @@ def calibrate(tagger: Tagger, val, cfg) -> dict:
     probs = sigmoid(blend.topic_logits(t_cal, votes)) if blend else sigmoid(t_cal)
     thresholds = tune_thresholds(probs, y, cfg.min_positives_for_threshold) if cfg.tune_thresholds \
         else [0.5] * len(tagger.topics)
-    positives = y.sum(0)
-    tuned = [t for t, n in zip(tagger.topics, positives) if cfg.tune_thresholds
-             and n >= cfg.min_positives_for_threshold]
+    tuned = [t for t, ok in zip(tagger.topics, tunable(y, cfg.min_positives_for_threshold)) if ok] \
+        if cfg.tune_thresholds else []
     info = {"validation_examples": len(rows), "before": before, "after": after,
             "rule_blend": blend.to_manifest() if blend else None,
             # which thresholds were tuned; the others are 0.5 (too few validation positives, or tuning off)

@@ -51,13 +51,18 @@ def stance_ece(probs: np.ndarray, labels: np.ndarray) -> float:
     return expected_calibration_error(conf, (probs.argmax(1) == labels).astype(float))
 
 
+def tunable(labels: np.ndarray, min_positives: int = 10) -> np.ndarray:
+    """Per topic, whether validation holds enough positives to tune its threshold (else it falls back)."""
+    return labels.sum(0) >= min_positives
+
+
 def tune_thresholds(probs: np.ndarray, labels: np.ndarray, min_positives: int = 10,
                     fallback: float = 0.5) -> list[float]:
     """Per topic, the threshold maximizing that topic's F1 on validation; ``fallback`` for rare topics."""
     grid = np.round(np.arange(0.05, 0.96, 0.025), 3)
     out = []
-    for j in range(labels.shape[1]):
-        if labels[:, j].sum() < min_positives:
+    for j, enough in enumerate(tunable(labels, min_positives)):
+        if not enough:
             out.append(fallback)
             continue
         scores = [f1_score(labels[:, j], probs[:, j] >= t, zero_division=0) for t in grid]
