@@ -36,15 +36,16 @@ LABEL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 
 # ---- command line ------------------------------------------------------------------------------------------
 def parser(name: str, doc: str, limit: bool = True, epochs: float | None = None,
-           max_length: int | None = None) -> argparse.ArgumentParser:
+           max_length: int | None = None, config: Path | None = None) -> argparse.ArgumentParser:
     """The common flags: ``--shared``, ``--no-record``, ``--config``, the training overrides, ``--limit``.
 
     Training flags left out keep the config's value; each also has its newstag spelling (``--max_steps``).
     """
     p = argparse.ArgumentParser(prog=f"python -m benchmarks.{name}", description=doc.split("\n\n")[0])
     add_common_args(p)
-    p.add_argument("--config", default=str(CONFIG),
-                   help="newstag-train config (default configs/train.yaml; configs/train-gpu.yaml on a GPU)")
+    p.add_argument("--config", default=str(config or CONFIG),
+                   help=f"newstag-train config (default {config.relative_to(REPO).as_posix()})" if config else
+                   "newstag-train config (default configs/train.yaml; configs/train-gpu.yaml on a GPU)")
     p.add_argument("--epochs", type=float, default=epochs,
                    help=f"newstag-train --epochs (default: {epochs or 'the config value'})")
     p.add_argument("--lr", "--learning-rate", "--learning_rate", dest="lr", type=float,

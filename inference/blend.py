@@ -6,6 +6,12 @@ Per article and topic the blended logit is ``a * model_logit + b * fired + c * m
 minus ``min_votes``, clipped to [-3, 3]. The stance logits are a linear map of the model's stance logits and the
 rules' stance scores. Four numbers for all topics and a small matrix for the stance: a few hundred hand labels
 fit them, and a tag can say which rules voted for it.
+
+Without hand labels to fit on, the trainer uses the ``union`` kind instead: a topic the rules give is given
+(probability at least ``UNION_P``), and the model adds the topics it scores above their thresholds; the stance
+is the rules' where they pick one other than the default stance, else the model's. A model trained on the
+rules' own labels of real text learns what the rules' positives look like and finds more of them; the rules
+keep the precision they have (``bench_real``).
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from .rules import LabelingFunction, label_scores, vote
 from .schema import Schema
 
 MARGIN_CLIP = 3.0
+UNION_P = 0.99  # the probability a topic the rules give gets under the union blend (at least)
+KINDS = ("logistic", "union")
 
 
 @dataclass(frozen=True)
@@ -63,19 +71,39 @@ def rule_votes(schema: Schema, lfs: list[LabelingFunction], articles: list[tuple
 
 @dataclass(frozen=True)
 class RuleBlend:
-    """Fitted blend weights; ``from_manifest`` gives None for a model without one (the model alone decides)."""
+    """Blend weights (``logistic``, fitted) or the ``union`` of rules and model; ``from_manifest`` gives None for a
+    model without a blend (the model alone decides)."""
 
-    topic: np.ndarray  # (4,)
-    stance: np.ndarray  # (stances, 2 * stances + 1)
+    topic: np.ndarray  # (4,); unused by a union
+    stance: np.ndarray  # (stances, 2 * stances + 1); unused by a union
     fitted_on: int = 0  # validation articles
+    kind: str = "logistic"
+    default_stance: int = -1  # union: the stance index the rules' silence means (the schema's default stance)
+
+    @classmethod
+    def union(cls, n_stances: int, default_stance: int) -> RuleBlend:
+        return cls(np.zeros(4), np.zeros((n_stances, 2 * n_stances + 1)), 0, "union", default_stance)
 
     def topic_logits(self, model_logits: np.ndarray, votes: RuleVotes) -> np.ndarray:
+        if self.kind == "union":
+            floor = np.log(UNION_P / (1 - UNION_P))
+            return np.where(votes.margins >= 0, np.maximum(model_logits, floor), model_logits)
         return votes.topic_features(model_logits) @ self.topic
 
     def stance_logits(self, model_logits: np.ndarray, votes: RuleVotes) -> np.ndarray:
+        if self.kind == "union":
+            out = np.array(model_logits, dtype=np.float64, copy=True)
+            best = votes.stance.max(axis=1)
+            for i, row in enumerate(votes.stance):
+                winner = int(row.argmax())
+                if best[i] > 0 and (row == best[i]).sum() == 1 and winner != self.default_stance:
+                    out[i, winner] = out[i].max() + np.log(UNION_P / (1 - UNION_P))  # the rules' pick, at UNION_P+
+            return out
         return votes.stance_features(model_logits) @ self.stance.T
 
     def to_manifest(self) -> dict:
+        if self.kind == "union":
+            return {"kind": "union", "default_stance": self.default_stance, "rules_p": UNION_P}
         return {"topic": [float(x) for x in self.topic], "stance": [[float(x) for x in row] for row in self.stance],
                 "topic_features": ["model_logit", "rules_fired", "rules_margin", "bias"],
                 "stance_features": "model logits, rule scores, bias", "fitted_on": self.fitted_on}
@@ -85,5 +113,8 @@ class RuleBlend:
         raw = manifest.get("blend")
         if not raw:
             return None
+        if raw.get("kind") == "union":
+            n = len(manifest.get("stances", []))
+            return cls.union(n, int(raw["default_stance"]))
         return cls(np.asarray(raw["topic"], dtype=np.float64), np.asarray(raw["stance"], dtype=np.float64),
                    int(raw.get("fitted_on", 0)))

@@ -85,11 +85,18 @@ def train(data: str, output: str, cfg: TrainConfig, callbacks: Sequence = ()) ->
     has_val = len(tok["validation"]) > 0
     resume = cfg.resume == "auto" and any((out / "checkpoints").glob("checkpoint-*"))
     probe = {}
-    if HEAD_INIT[cfg.head_init] and not resume:  # a resumed run loads its heads from the checkpoint
+    probe_only = cfg.epochs == 0  # no fine-tuning: both heads are the probe, the encoder stays the base one
+    probed = HEAD_INIT["probe"] if probe_only else HEAD_INIT[cfg.head_init]
+    if probed and not resume:  # a resumed run loads its heads from the checkpoint
         probe = probe_init(model, tok["train"], tok["validation"] if has_val else None, ProbeSettings(
             pad_id=tokenizer.pad_token_id or 0, batch_size=cfg.eval_batch_size, bf16=use_bf16, pos_weight=pos_weight,
             stance_weight=stance_weight, l2=cfg.probe_l2, max_articles=cfg.probe_max_articles, seed=cfg.seed,
-            probed=HEAD_INIT[cfg.head_init]))
+            probed=probed, final=probe_only))
+    if probe_only:
+        model.eval()
+        result_metrics = {"epoch": 0.0, "train_runtime": probe.get("seconds", 0.0), "probe_only": True}
+        return _finish(data, out, cfg, schema, base, fingerprint, boilerplate, use_bf16, tokenizer, model, ds,
+                       has_val, result_metrics, probe, processes=1)
     trainer = make_trainer_class()(
         model=model, args=training_arguments(cfg, out, has_val, use_bf16), train_dataset=tok["train"],
         eval_dataset=tok["validation"] if has_val else None,
@@ -105,16 +112,23 @@ def train(data: str, output: str, cfg: TrainConfig, callbacks: Sequence = ()) ->
     if not trainer.is_world_process_zero():
         return 0
 
+    return _finish(data, out, cfg, schema, base, fingerprint, boilerplate, use_bf16, tokenizer, trainer.model, ds,
+                   has_val, result.metrics, probe, processes=trainer.args.world_size)
+
+
+def _finish(data, out: Path, cfg: TrainConfig, schema, base, fingerprint, boilerplate, use_bf16, tokenizer, model, ds,
+            has_val: bool, train_metrics: dict, probe: dict, processes: int) -> int:
+    """Calibrate, evaluate on the test split and save the model folder (the main process only); returns 0."""
     manifest = model_folder.new_manifest(
         schema.to_dict(), {**dataclasses.asdict(cfg), "base_model": local_name(cfg.base_model)}, base,
         name=out.resolve().name, version=cfg.model_version,
         max_length=cfg.max_length, stride=cfg.stride, data=local_name(data), fingerprint=fingerprint,
-        boilerplate=boilerplate, bf16=use_bf16, train_metrics=result.metrics)
-    tagger = Tagger(trainer.model, tokenizer, manifest)  # calibrated and scored in memory, saved once
+        boilerplate=boilerplate, bf16=use_bf16, train_metrics=train_metrics)
+    tagger = Tagger(model, tokenizer, manifest)  # calibrated and scored in memory, saved once
     calibration = calibrate(tagger, ds["validation"], cfg) if has_val else {}
     metrics = evaluate_split(tagger, ds["test"], out, split_name="test", model_name=str(out)) \
         if len(ds["test"]) else {}
-    summary = {"train": result.metrics, "processes": trainer.args.world_size, "linear_probe": probe,
+    summary = {"train": train_metrics, "processes": processes, "linear_probe": probe,
                "calibration": calibration, "test": metrics}
     license = cfg.license or base_license(cfg.base_model or default_base_model()) or "other"
     tagger.save_pretrained(out, card=model_card(out, manifest, summary, license), train_metrics=summary)

@@ -39,10 +39,15 @@ def calibrate(tagger: Tagger, val, cfg) -> dict:
     t_cal, s_cal = t_logits / t_temp, s_logits / s_temp
     after = {"topic_ece": topic_ece(sigmoid(t_cal), y), "stance_ece": stance_ece(softmax(s_cal), s)}
     keep = blend_rows(rows, cfg.rule_blend, bool(tagger.rule_schema.rules))
-    votes = tagger.rule_votes(articles) if keep is not None else None  # run once: to fit, then to tune thresholds
-    blend = fit_blend(votes, keep, y, s, t_cal, s_cal, len(tagger.stances)) if votes is not None else None
+    if isinstance(keep, str):  # the union of rules and model: nothing to fit
+        blend = RuleBlend.union(len(tagger.stances), tagger.stances.index(tagger.rule_schema.default_stance))
+        votes = None
+    else:
+        votes = tagger.rule_votes(articles) if keep is not None else None  # once: to fit, then to tune thresholds
+        blend = fit_blend(votes, keep, y, s, t_cal, s_cal, len(tagger.stances)) if votes is not None else None
     tagger.set_blend(blend)
-    probs = sigmoid(blend.topic_logits(t_cal, votes)) if blend else sigmoid(t_cal)
+    # a union's thresholds are the model's own: where the rules are silent, the model alone decides
+    probs = sigmoid(blend.topic_logits(t_cal, votes)) if votes is not None and blend else sigmoid(t_cal)
     thresholds = tune_thresholds(probs, y, cfg.min_positives_for_threshold) if cfg.tune_thresholds \
         else [0.5] * len(tagger.topics)
     tuned = [t for t, ok in zip(tagger.topics, tunable(y, cfg.min_positives_for_threshold)) if ok] \
@@ -55,16 +60,19 @@ def calibrate(tagger: Tagger, val, cfg) -> dict:
     return info | {"thresholds": tagger.config["thresholds"], "temperature": tagger.config["temperature"]}
 
 
-def blend_rows(rows: list[dict], mode: str, has_rules: bool) -> np.ndarray | None:
-    """Which validation articles ``rule_blend`` fits on (a mask), or None for no blend: ``mode`` none, no rules,
-    or fewer than ``MIN_GOLD_FOR_BLEND`` articles to fit on (``auto``: the gold ones when there are enough)."""
+def blend_rows(rows: list[dict], mode: str, has_rules: bool) -> np.ndarray | str | None:
+    """Which validation articles ``rule_blend`` fits on (a mask), ``"union"`` for the union of rules and model
+    (``union``, or ``auto`` with fewer than ``MIN_GOLD_FOR_BLEND`` gold articles: weak labels only, which a fitted
+    blend would only copy), or None for no blend: ``mode`` none, no rules, or too few articles to fit on."""
     if mode not in BLEND_MODES:
         raise NewstagError(f"rule_blend: {mode!r} is not one of {', '.join(BLEND_MODES)}")
     gold = np.array([bool(r.get("gold")) for r in rows], dtype=bool)
     if mode == "auto":
-        mode = "gold" if gold.sum() >= MIN_GOLD_FOR_BLEND else "none"
+        mode = "gold" if gold.sum() >= MIN_GOLD_FOR_BLEND else "union"
     if mode == "none" or not has_rules or not rows:
         return None
+    if mode == "union":
+        return "union"
     keep = gold if mode == "gold" else np.ones(len(rows), dtype=bool)
     return keep if keep.sum() >= MIN_GOLD_FOR_BLEND else None
 
@@ -93,4 +101,4 @@ def fit_blend(votes: RuleVotes, keep: np.ndarray, y: np.ndarray, s: np.ndarray, 
     return RuleBlend(topic.coef_[0], weights, int(keep.sum()))
 
 
-BLEND_MODES = ("auto", "gold", "all", "none")
+BLEND_MODES = ("auto", "gold", "all", "union", "none")

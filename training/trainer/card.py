@@ -58,7 +58,10 @@ def model_card(out: Path, cfg: dict, summary: dict, license: str = "other") -> s
         "stance logits by mean over an article's windows.",
         f"- Temperatures: topic {cfg['temperature']['topic']:.3f}, stance {cfg['temperature']['stance']:.3f}.",
         f"- Trained on `{cfg['data']}` (fingerprint `{cfg['data_fingerprint']}`) in {cfg.get('train_runtime_s', 0)} s, "
-        f"bf16 {cfg.get('bf16')}; fine-tuning started from {start}.", "",
+        f"bf16 {cfg.get('bf16')}; " + (f"no fine-tuning (epochs 0): the base encoder as it is, {start}."
+                                        if (summary.get("train") or {}).get("probe_only")
+                                        else f"fine-tuning started from {start}."),
+        f"- Rules and model at tagging time: {blend_line(cfg.get('blend'))}", "",
         "## Thresholds", "", threshold_line(cfg), "", "| topic | threshold |", "|---|---|",
         *[f"| {t} | {v:.3f} |" for t, v in cfg["thresholds"].items()], "",
     ]
@@ -75,6 +78,17 @@ def model_card(out: Path, cfg: dict, summary: dict, license: str = "other") -> s
               "- Stance is toward the main development an article reports, not toward any party.",
               "- Not for decisions about individuals."]
     return "\n".join(lines) + "\n"
+
+
+def blend_line(blend: dict | None) -> str:
+    """How the tagger combines the labeling rules in ``tagger.json`` with the network."""
+    if not blend:
+        return "the model alone decides (`rule_blend: none`, no rules, or too few articles to fit a blend on)."
+    if blend.get("kind") == "union":
+        return ("the union: a topic the rules give is given, the model adds those it scores above their "
+                "thresholds; the stance is the rules' where they pick one other than the default, else the model's "
+                "(no hand labels to fit a blend on).")
+    return f"a logistic blend of model scores and rule votes fitted on {blend.get('fitted_on', 0)} hand-labeled articles."
 
 
 def threshold_line(cfg: dict) -> str:

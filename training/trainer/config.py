@@ -31,7 +31,9 @@ class TrainConfig:
     max_length: int = _f(256, "tokens per window (title included)")
     stride: int = _f(64, "tokens shared by consecutive windows of a long article")
     max_windows: int = _f(8, "windows per article read in training (tagging reads all); 0: all")
-    epochs: float = _f(12.0, "passes over the training split")
+    epochs: float = _f(12.0, "passes over the training split; 0: no fine-tuning, both heads are the linear probe on "
+                                 "the frozen base encoder (minutes, not hours, on a CPU: for thousands of weakly "
+                                 "labeled articles, configs/train-weak.yaml)")
     learning_rate: float = _f(1e-4, "peak learning rate (linear warm-up then decay)")
     head_learning_rate: float = _f(0.0, "learning rate of the two heads (new, randomly initialised); 0: --learning-rate")
     batch_size: int = _f(16, "articles per training batch")
@@ -62,9 +64,10 @@ class TrainConfig:
     group_by_length: bool = _f(True, "batch articles of similar length together (less padding)")
     calibrate: bool = _f(True, "fit temperature scaling on the validation split")
     tune_thresholds: bool = _f(True, "tune one threshold per topic on the validation split")
-    rule_blend: Literal["auto", "gold", "all", "none"] = _f("auto", "blend the labeling rules' votes with the model at tagging time, fitted on the validation "
-                                 "split: gold (on its hand-labeled articles, at least 20), all (every article, weak "
-                                 "labels too), auto (gold when there are enough, else none), none")
+    rule_blend: Literal["auto", "gold", "all", "union", "none"] = _f("auto", "combine the labeling rules' votes with the model at tagging time: gold (a blend "
+                                 "fitted on the validation split's hand-labeled articles, at least 20), all (fitted on "
+                                 "every article, weak labels too), union (the rules' topics and stance where they "
+                                 "give one, the model's besides), auto (gold when there are enough, else union), none")
     min_positives_for_threshold: int = _f(10, "validation positives a topic needs for a tuned threshold, else 0.5 (fewer overfit the threshold)")
     logging_steps: int = _f(10, "optimizer steps between training-loss logs; an epoch's row shows the mean of its logs")
     save_total_limit: int = _f(2, "checkpoints kept during training (the best is always kept)")
@@ -96,7 +99,7 @@ def _above(low):
 _FRACTION = (lambda v: 0 <= v < 1), "at least 0 and below 1"
 # the range of each numeric key (NaN fails every test)
 RANGES = {
-    "max_length": _at_least(16), "stride": _at_least(0), "max_windows": _at_least(0), "epochs": _above(0),
+    "max_length": _at_least(16), "stride": _at_least(0), "max_windows": _at_least(0), "epochs": _at_least(0),
     "learning_rate": _above(0), "head_learning_rate": _at_least(0), "batch_size": _at_least(1),
     "eval_batch_size": _at_least(1), "gradient_accumulation_steps": _at_least(1), "weight_decay": _at_least(0),
     "warmup_ratio": _FRACTION, "dropout": _FRACTION, "attention_dropout": _FRACTION, "probe_l2": _at_least(0),

@@ -152,6 +152,7 @@ class ProbeSettings:
             warm start does not need millions, and the features of a sample fit in memory (n x hidden floats).
         seed: the sample's seed.
         probed: the heads that start from the probe ("topic", "stance"); the others keep their random start.
+        final: the probe is the model's heads (``epochs: 0``), not the start of fine-tuning.
     """
 
     pad_id: int = 0
@@ -163,6 +164,7 @@ class ProbeSettings:
     max_articles: int = 0
     seed: int = 0
     probed: tuple[str, ...] = ("topic", "stance")
+    final: bool = False
 
 
 def _fit_on_path(x, targets, xv, val_targets, n_stances: int, s: ProbeSettings) -> tuple[dict, dict]:
@@ -231,15 +233,17 @@ def probe_init(model, train, validation, settings: ProbeSettings) -> dict:
             head.weight.copy_(heads[f"{name}_weight"])
             head.bias.copy_(heads[f"{name}_bias"])
     info["seconds"] = round(time.monotonic() - began, 1)
-    _log(info, n_train, s.probed)
+    _log(info, n_train, s.probed, s.final)
     return info
 
 
-def _log(info: dict, n_train: int, probed: tuple[str, ...]) -> None:
+def _log(info: dict, n_train: int, probed: tuple[str, ...], final: bool = False) -> None:
     l2 = info["l2"]
     scored = (f"; validation topic micro-F1 {info['validation_topic_micro_f1']:.3f}, stance accuracy "
               f"{info['validation_stance_accuracy']:.3f}") if "validation_loss" in info else ""
     sampled = f" (a random sample of {n_train})" if info["articles"] < n_train else ""
     print(f"newstag-train: linear probe fitted on {info['articles']} articles{sampled} in {info['seconds']} s (L2 topic "
-          f"{l2['topic']:g}, stance {l2['stance']:g}{scored}); fine-tuning starts from it ({' and '.join(probed)} "
-          f"head{'s' if len(probed) > 1 else ''})", file=sys.stderr)
+          f"{l2['topic']:g}, stance {l2['stance']:g}{scored}); "
+          + ("these are the model's heads (epochs 0: no fine-tuning)" if final else
+             f"fine-tuning starts from it ({' and '.join(probed)} head{'s' if len(probed) > 1 else ''})"),
+          file=sys.stderr)

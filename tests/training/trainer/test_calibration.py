@@ -20,8 +20,28 @@ def test_auto_fits_on_the_gold_articles_when_there_are_enough():
     assert keep.tolist() == [True] * N + [False] * 5
 
 
-def test_auto_without_enough_gold_gives_no_blend():
-    assert blend_rows(_rows(N - 1, 100), "auto", has_rules=True) is None
+def test_auto_without_enough_gold_gives_the_union():
+    assert blend_rows(_rows(N - 1, 100), "auto", has_rules=True) == "union"
+    assert blend_rows(_rows(N, 100), "union", has_rules=True) == "union"
+    assert blend_rows(_rows(0, 100), "auto", has_rules=False) is None
+
+
+def test_the_union_gives_the_rules_topics_and_stance_and_the_model_the_rest():
+    from inference.blend import UNION_P, RuleBlend, RuleVotes
+    from inference.scores import sigmoid, softmax
+
+    # 3 articles, 2 topics; stances supportive, critical, neutral (the default, index 2)
+    votes = RuleVotes(margins=np.array([[0.0, -1.0], [-1.0, -1.0], [2.0, -0.5]]),
+                      stance=np.array([[0, 1.0, 0.75], [0, 0, 0.25], [1.0, 1.0, 0]]), voters=[{}] * 3)
+    model = np.array([[-5.0, -5.0], [3.0, -5.0], [6.0, -5.0]])
+    blend = RuleBlend.from_manifest({"stances": ["s", "c", "n"], "blend": RuleBlend.union(3, 2).to_manifest()})
+    p = sigmoid(blend.topic_logits(model, votes))
+    assert p[0, 0] >= UNION_P - 1e-9 and p[1, 0] == pytest.approx(sigmoid(3.0))  # rules give it / the model does
+    assert p[2, 0] == pytest.approx(sigmoid(6.0)) and (p[:, 1] < 0.01).all()  # the higher of the two; neither
+    stance_model = np.array([[0.0, 0.0, 2.0], [1.0, 0.0, 0.0], [0.0, 0.0, 2.0]])
+    calls = softmax(blend.stance_logits(stance_model, votes)).argmax(1)
+    # the rules' critical wins; a neutral pick (the default) and a tie leave the model's call
+    assert calls.tolist() == [1, 0, 2]
 
 
 def test_all_fits_on_every_article_and_none_on_none():
@@ -34,7 +54,7 @@ def test_no_rules_gives_no_blend():
 
 
 def test_unknown_mode_names_the_allowed_ones():
-    with pytest.raises(NewstagError, match="rule_blend: 'sometimes' is not one of auto, gold, all, none"):
+    with pytest.raises(NewstagError, match="rule_blend: 'sometimes' is not one of auto, gold, all, union, none"):
         blend_rows(_rows(N, 0), "sometimes", has_rules=True)
     assert isinstance(blend_rows(_rows(N, 0), "gold", has_rules=True), np.ndarray)
 

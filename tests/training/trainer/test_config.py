@@ -60,8 +60,8 @@ def test_config_unknown_value_lists_the_allowed_ones(flags, message):
 
 
 @pytest.mark.parametrize(("flags", "message"), [
-    (["--epochs", "-3"], "epochs: -3.0 must be above 0"),
-    (["--epochs", "nan"], "epochs: nan must be above 0"),
+    (["--epochs", "-3"], "epochs: -3.0 must be at least 0"),
+    (["--epochs", "nan"], "epochs: nan must be at least 0"),
     (["--batch-size", "0"], "batch_size: 0 must be at least 1"),
     (["--dropout=1.5"], "dropout: 1.5 must be at least 0 and below 1"),
     (["--max_steps", "0"], "max_steps: 0 must be -1 (off) or at least 1"),
@@ -87,7 +87,7 @@ def test_config_unknown_key_suggests_the_nearest_one(tmp_path):
 @pytest.mark.parametrize(("yaml_text", "message"), [
     ("bf16: maybe\n", "bf16: 'maybe' is not one of auto, true, false"),
     ("topic_pos_weight: Auto\n", "topic_pos_weight: 'Auto' is not one of auto, none"),
-    ("epochs: -3\n", "epochs: -3.0 must be above 0"),
+    ("epochs: -3\n", "epochs: -3.0 must be at least 0"),
     ("max_length: 25.5\n", "max_length: '25.5' is not a valid int"),
     ("group_by_length: maybe\n", "group_by_length: 'maybe' is not a valid bool (true or false)"),
     ("seed:\n", "seed: needs one value (a number, true/false or a word), not None"),
