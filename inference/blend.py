@@ -20,12 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .rules import LabelingFunction, label_scores, vote
+from .rules import LabelingFunction, label_scores, rule_stance, vote
 from .schema import Schema
 
 MARGIN_CLIP = 3.0
 UNION_P = 0.99  # the probability a topic the rules give gets under the union blend (at least)
-KINDS = ("logistic", "union")
+UNION_LOGIT = float(np.log(UNION_P / (1 - UNION_P)))
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class RuleVotes:
     margins: np.ndarray  # (articles, topics): summed votes minus min_votes
     stance: np.ndarray  # (articles, stances): summed votes, 0 where none
     voters: list[dict[str, tuple[str, ...]]]  # per article: label -> the rules that voted for it
+    picks: np.ndarray | None = None  # (articles,): the index of the rules' stance (``rules.rule_stance``)
 
     def topic_features(self, model_logits: np.ndarray) -> np.ndarray:
         """(articles, topics, 4): model logit, fired, clipped margin, 1."""
@@ -54,6 +55,7 @@ def rule_votes(schema: Schema, lfs: list[LabelingFunction], articles: list[tuple
     need = np.array([t.min_votes for t in schema.topics])
     margins = np.zeros((len(articles), len(topics)))
     stance = np.zeros((len(articles), len(stances)))
+    picks = np.zeros(len(articles), dtype=int)
     voters = []
     by_name = {lf.name: lf for lf in lfs}
     for i, (title, text) in enumerate(articles):
@@ -61,12 +63,13 @@ def rule_votes(schema: Schema, lfs: list[LabelingFunction], articles: list[tuple
         score = label_scores(schema, lfs, votes)
         margins[i] = [score[t] for t in topics] - need
         stance[i] = [score[s] for s in stances]
+        picks[i] = stances.index(rule_stance({s: score[s] for s in stances}, schema.default_stance))
         mine: dict[str, list[str]] = {}
         for name, v in votes.items():
             if v > 0:
                 mine.setdefault(by_name[name].label, []).append(name)
         voters.append({label: tuple(names) for label, names in mine.items()})
-    return RuleVotes(margins, stance, voters)
+    return RuleVotes(margins, stance, voters, picks)
 
 
 @dataclass(frozen=True)
@@ -86,18 +89,14 @@ class RuleBlend:
 
     def topic_logits(self, model_logits: np.ndarray, votes: RuleVotes) -> np.ndarray:
         if self.kind == "union":
-            floor = np.log(UNION_P / (1 - UNION_P))
-            return np.where(votes.margins >= 0, np.maximum(model_logits, floor), model_logits)
+            return np.where(votes.margins >= 0, np.maximum(model_logits, UNION_LOGIT), model_logits)
         return votes.topic_features(model_logits) @ self.topic
 
     def stance_logits(self, model_logits: np.ndarray, votes: RuleVotes) -> np.ndarray:
-        if self.kind == "union":
+        if self.kind == "union":  # the rules' pick where it is not the default stance, at UNION_P or more
             out = np.array(model_logits, dtype=np.float64, copy=True)
-            best = votes.stance.max(axis=1)
-            for i, row in enumerate(votes.stance):
-                winner = int(row.argmax())
-                if best[i] > 0 and (row == best[i]).sum() == 1 and winner != self.default_stance:
-                    out[i, winner] = out[i].max() + np.log(UNION_P / (1 - UNION_P))  # the rules' pick, at UNION_P+
+            rows = np.flatnonzero(votes.picks != self.default_stance)
+            out[rows, votes.picks[rows]] = out[rows].max(axis=1) + UNION_LOGIT
             return out
         return votes.stance_features(model_logits) @ self.stance.T
 

@@ -284,15 +284,20 @@ def combine(schema: Schema, lfs: list[LabelingFunction], votes: dict[str, int],
         # distance from min_votes, squashed: 0.5 there, near 1 far from it on either side
         conf[t.name] = round(1.0 / (1.0 + math.exp(-2.0 * (abs(margin) + 0.5))), 3)
     stance_scores = {s: score[s] for s in schema.stance_names}
-    best = max(stance_scores.values())
-    if best <= 0:
-        stance, sconf = schema.default_stance, 0.5
+    stance = rule_stance(stance_scores, schema.default_stance)
+    if max(stance_scores.values()) <= 0:
+        sconf = 0.5
     else:
-        leaders = [s for s, v in stance_scores.items() if v == best]
-        stance = leaders[0] if len(leaders) == 1 else schema.default_stance
         total = sum(math.exp(v) for v in stance_scores.values())
         sconf = math.exp(stance_scores[stance]) / total
     return WeakLabel(tuple(topics), conf, stance, round(sconf, 3), votes)
+
+
+def rule_stance(stance_scores: dict[str, float], default: str) -> str:
+    """The stance with the highest summed votes; ``default`` where no stance rule voted or two stances tie."""
+    best = max(stance_scores.values())
+    leaders = [s for s, v in stance_scores.items() if v == best]
+    return leaders[0] if best > 0 and len(leaders) == 1 else default
 
 
 def weak_label(schema: Schema, lfs: list[LabelingFunction], title: str, text: str,

@@ -87,7 +87,7 @@ def train(data: str, output: str, cfg: TrainConfig, callbacks: Sequence = ()) ->
     probe = {}
     probe_only = cfg.epochs == 0  # no fine-tuning: both heads are the probe, the encoder stays the base one
     probed = HEAD_INIT["probe"] if probe_only else HEAD_INIT[cfg.head_init]
-    if probed and not resume:  # a resumed run loads its heads from the checkpoint
+    if probed and (probe_only or not resume):  # a resumed fine-tuning run loads its heads from the checkpoint
         probe = probe_init(model, tok["train"], tok["validation"] if has_val else None, ProbeSettings(
             pad_id=tokenizer.pad_token_id or 0, batch_size=cfg.eval_batch_size, bf16=use_bf16, pos_weight=pos_weight,
             stance_weight=stance_weight, l2=cfg.probe_l2, max_articles=cfg.probe_max_articles, seed=cfg.seed,

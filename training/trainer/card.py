@@ -88,7 +88,7 @@ def blend_line(blend: dict | None) -> str:
         return ("the union: a topic the rules give is given, the model adds those it scores above their "
                 "thresholds; the stance is the rules' where they pick one other than the default, else the model's "
                 "(no hand labels to fit a blend on).")
-    return f"a logistic blend of model scores and rule votes fitted on {blend.get('fitted_on', 0)} hand-labeled articles."
+    return f"a logistic blend of model scores and rule votes fitted on {blend.get('fitted_on', 0)} validation articles."
 
 
 def threshold_line(cfg: dict) -> str:

@@ -28,11 +28,14 @@ def test_auto_without_enough_gold_gives_the_union():
 
 def test_the_union_gives_the_rules_topics_and_stance_and_the_model_the_rest():
     from inference.blend import UNION_P, RuleBlend, RuleVotes
+    from inference.rules import rule_stance
     from inference.scores import sigmoid, softmax
 
     # 3 articles, 2 topics; stances supportive, critical, neutral (the default, index 2)
-    votes = RuleVotes(margins=np.array([[0.0, -1.0], [-1.0, -1.0], [2.0, -0.5]]),
-                      stance=np.array([[0, 1.0, 0.75], [0, 0, 0.25], [1.0, 1.0, 0]]), voters=[{}] * 3)
+    names, scores = ["s", "c", "n"], np.array([[0, 1.0, 0.75], [0, 0, 0.25], [1.0, 1.0, 0]])
+    picks = np.array([names.index(rule_stance(dict(zip(names, row)), "n")) for row in scores])
+    votes = RuleVotes(margins=np.array([[0.0, -1.0], [-1.0, -1.0], [2.0, -0.5]]), stance=scores, voters=[{}] * 3,
+                      picks=picks)
     model = np.array([[-5.0, -5.0], [3.0, -5.0], [6.0, -5.0]])
     blend = RuleBlend.from_manifest({"stances": ["s", "c", "n"], "blend": RuleBlend.union(3, 2).to_manifest()})
     p = sigmoid(blend.topic_logits(model, votes))
