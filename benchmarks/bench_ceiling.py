@@ -24,14 +24,13 @@ from __future__ import annotations
 import os
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
 from .bench_real import pool_candidates, pool_paths, read_jsonl
-from .bench_review import rule_features
+from .bench_review import dev_and_model, probe_predict, rule_features
 from .real_metrics import balanced_sample, score_tags
-from .results import add_common_args, finish, shared_dir, skip_if_missing
+from .results import add_common_args, finish
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -51,39 +50,17 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def fit_predict(x, topics_y, stance_y, weights, x_test, l2):
-    """Probe heads on (x, labels, weights): topic decisions at 0.5 and the stance argmax on ``x_test``."""
-    import torch
-
-    from training.trainer.probe import fit_linear_heads, raw_heads
-
-    s = torch.tensor(stance_y, dtype=torch.long)
-    w = torch.tensor(weights, dtype=torch.float32)
-    counts = torch.bincount(s, weights=w, minlength=3).clamp(min=1.0)
-    heads = raw_heads(fit_linear_heads(torch.tensor(x, dtype=torch.float32), torch.tensor(topics_y, dtype=torch.float32),
-                                       s, 3, w, None, counts.sum() / (3 * counts), l2))
-    xt = torch.tensor(x_test, dtype=torch.float32)
-    topic = (xt @ heads["topic_weight"].T + heads["topic_bias"] >= 0).numpy()
-    return topic, (xt @ heads["stance_weight"].T + heads["stance_bias"]).argmax(1).numpy()
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
-    shared = shared_dir(args.shared)
-    dev_file, model_dir = shared / "gold" / "real_dev.jsonl", Path(args.model)
-    if skip_if_missing([dev_file, shared / "corpora"]):
+    if (found := dev_and_model(args, f"see the example in: python -m benchmarks.{NAME} -h", ["corpora"])) is None:
         return 0
-    if not (model_dir / "tagger.json").is_file():
-        print(f"skipped: {model_dir} is not a model folder (see the example in: python -m benchmarks.{NAME} -h)")
-        return 0
+    shared, dev_file, model_dir = found
     from inference import Tagger
     from training.reviewer.signals import pool_embeddings
 
     started = time.perf_counter()
     tagger = Tagger.from_pretrained(model_dir, device="cpu")
     topics, stances = list(tagger.topics), list(tagger.stances)
-    if len(stances) != 3:
-        raise SystemExit(f"{model_dir} has {len(stances)} stances; this benchmark scores the default schema's 3")
     dev = read_jsonl(dev_file)
     groups, _ = pool_candidates(pool_paths(shared / "corpora"), dev)
     pool = balanced_sample(groups, args.pool, 0)
@@ -115,8 +92,8 @@ def main(argv=None) -> int:
             for k in (100, len(a)):
                 rev = perm[:k]
                 key = f"gold only, {'all' if k == len(a) else k} of the half"
-                runs.setdefault(key, []).append(score(b, *fit_predict(x_dev[rev], gold_t[rev], gold_s[rev],
-                                                                      np.ones(k), x_dev[b], args.l2)))
+                fit = probe_predict(x_dev[rev], gold_t[rev], gold_s[rev], np.ones(k), x_dev[b], args.l2, len(stances))
+                runs.setdefault(key, []).append(score(b, *fit))
             for k in (0, 100, 200):
                 rev, rest = perm[:k], perm[k:]
                 x = np.concatenate([x_pool, x_dev[rest], x_dev[rev]])
@@ -124,7 +101,7 @@ def main(argv=None) -> int:
                 s = np.concatenate([picks_pool, picks_dev[rest], gold_s[rev]])
                 w = np.concatenate([np.ones(len(x_pool) + len(rest)), np.full(k, 3.0)])
                 runs.setdefault(f"pool weak labels + {k} gold", []).append(
-                    score(b, *fit_predict(x, y, s, w, x_dev[b], args.l2)))
+                    score(b, *probe_predict(x, y, s, w, x_dev[b], args.l2, len(stances))))
     metrics = {"dev articles": len(dev), "pool articles": len(pool), "model (encoder)": str(args.model),
                "halves": f"{len(halves[0])} / {len(halves[1])} (seed 0), {args.seeds} subsets each",
                "heads": f"probe (L2 {args.l2:g}, balanced stance weights) on first-window features + rule votes"}

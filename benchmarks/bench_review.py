@@ -38,6 +38,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -78,22 +79,30 @@ def rule_features(margins: np.ndarray, rule_stance: np.ndarray) -> np.ndarray:
 
 
 # ---- the retrained heads -------------------------------------------------------------------------------------
-def fit_and_score(x_train, topics_train, stance_train, weights, x_test, gold_test, args, topics, stances) -> dict:
-    """Fit the probe's heads on (x_train, labels, weights) and score them on the test half (topics at 0.5)."""
+def probe_predict(x_train, topic_y, stance_y, weights, x_test, l2: float, n_stances: int):
+    """Fit the probe's heads (``fit_linear_heads``, balanced stance class weights) on (x_train, labels, weights);
+    on ``x_test``: topic decisions at 0.5 (articles, topics) and the stance argmax (articles,)."""
     import torch
 
     from training.trainer.probe import fit_linear_heads, raw_heads
 
-    y = torch.tensor([[t in row for t in topics] for row in topics_train], dtype=torch.float32)
-    s = torch.tensor([stances.index(x) for x in stance_train], dtype=torch.long)
-    w = torch.tensor(weights, dtype=torch.float32)
-    counts = torch.bincount(s, weights=w, minlength=len(stances)).clamp(min=1.0)
-    stance_weight = counts.sum() / (len(stances) * counts)  # balanced classes
-    heads = raw_heads(fit_linear_heads(torch.tensor(x_train, dtype=torch.float32), y, s, len(stances), w, None,
-                                       stance_weight, args.l2))
-    xt = torch.tensor(x_test, dtype=torch.float32)
+    s = torch.as_tensor(np.asarray(stance_y), dtype=torch.long)
+    w = torch.as_tensor(np.asarray(weights), dtype=torch.float32)
+    counts = torch.bincount(s, weights=w, minlength=n_stances).clamp(min=1.0)
+    stance_weight = counts.sum() / (n_stances * counts)  # balanced classes
+    heads = raw_heads(fit_linear_heads(torch.as_tensor(np.asarray(x_train), dtype=torch.float32),
+                                       torch.as_tensor(np.asarray(topic_y), dtype=torch.float32), s, n_stances, w,
+                                       None, stance_weight, l2))
+    xt = torch.as_tensor(np.asarray(x_test), dtype=torch.float32)
     topic_on = (xt @ heads["topic_weight"].T + heads["topic_bias"] >= 0).numpy()
-    stance_at = (xt @ heads["stance_weight"].T + heads["stance_bias"]).argmax(1).numpy()
+    return topic_on, (xt @ heads["stance_weight"].T + heads["stance_bias"]).argmax(1).numpy()
+
+
+def fit_and_score(x_train, topics_train, stance_train, weights, x_test, gold_test, args, topics, stances) -> dict:
+    """Fit the probe's heads on (x_train, labels, weights) and score them on the test half (topics at 0.5)."""
+    y = [[t in row for t in topics] for row in topics_train]
+    s = [stances.index(x) for x in stance_train]
+    topic_on, stance_at = probe_predict(x_train, y, s, weights, x_test, args.l2, len(stances))
     pred_topics = [{t for t, on in zip(topics, row) if on} for row in topic_on]
     return score_tags([set(g["topics"]) for g in gold_test], pred_topics, [g["stance"] for g in gold_test],
                       [stances[i] for i in stance_at], topics, stances)
@@ -173,15 +182,25 @@ def plot(curves: dict, refs: dict, sample_size: int, png: Path) -> None:
     save_plot(fig, png)
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
+def dev_and_model(args, hint: str, also: Sequence[str] = ()) -> tuple[Path, Path, Path] | None:
+    """(shared folder, its real dev file, the ``--model`` folder); None, after a ``skipped: ...`` line, where the
+    dev file (or a path of ``also`` under the shared folder) is missing or ``--model`` is not a model folder
+    (``hint`` says what to do)."""
     shared = shared_dir(args.shared)
     dev_file, model_dir = shared / "gold" / "real_dev.jsonl", Path(args.model)
-    if skip_if_missing([dev_file]):
-        return 0
+    if skip_if_missing([dev_file, *(shared / a for a in also)]):
+        return None
     if not (model_dir / "tagger.json").is_file():
-        print(f"skipped: {model_dir} is not a model folder (run make demo, or pass --model)")
+        print(f"skipped: {model_dir} is not a model folder ({hint})")
+        return None
+    return shared, dev_file, model_dir
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if (found := dev_and_model(args, "run make demo, or pass --model")) is None:
         return 0
+    shared, dev_file, model_dir = found
     from inference import Tagger, model_folder
     from training import dataset_folder
     from training.reviewer.queue import ReviewQueue, Signals, near_groups
