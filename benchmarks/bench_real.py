@@ -29,6 +29,13 @@ aggregate figures are printed. Four parts, each switched off by its flag:
     never read.
 (d) ``--no-seeds``: ``benchmarks.bench_seeds`` on the 11 seed articles for the ``--model`` folder and the
     pool model: topic micro-F1 and stance accuracy, the rules beside them.
+(e) ``--no-second``: a second real yardstick, ``benchmarks/data/pool_gold.jsonl``: 452 articles of the
+    unlabeled corpora (FNC-1 train bodies and BBC News, none of them a dev article) that this project's own
+    readers labeled by ``LABELS.md`` (labels and corpus keys only; the texts are read from the corpora; see
+    ``benchmarks/data/README.md``). The rules, the ``--model`` folder and the pool model are scored on it as on
+    the dev set, and (c) leaves these articles out of its pool. Rules written while looking at these articles
+    are judged on the dev set, and rules written from dev figures on this one: a change that helps only one of
+    the two is fitting that set.
 
 Output: the table, the total time, one record (``benchmarks/results.jsonl``, ``RESULTS.md``) and
 ``benchmarks/plots/real_per_topic.png`` (per-topic F1 of each tagger); ``--no-record`` writes the plot to the
@@ -63,6 +70,7 @@ from .results import PLOTS, REPO, record, shared_dir, skip_if_missing
 NAME = "bench_real"
 DEFAULT_POOL = 3000  # with configs/train-weak.yaml the whole benchmark takes about 10 min on a 2-core CPU
 WEAK_CONFIG = REPO / "configs" / "train-weak.yaml"
+SECOND_GOLD = REPO / "benchmarks" / "data" / "pool_gold.jsonl"
 FNC_SOURCE, BBC_SOURCE = "fnc-1 train_bodies", "bbc-news"
 CONFIG_KEYS = ("epochs", "learning_rate", "batch_size", "max_length", "max_windows", "head_init",
                "topic_pos_weight", "early_stopping_patience", "bf16", "max_steps", "seed")
@@ -81,7 +89,8 @@ def parse_args(argv=None):
                         "labels.jsonl): the unsupervised path plus the project's own gold, which the trainer "
                         "calibrates and blends rules and model on")
     for part, what in (("rules", "(a) the builder's weak labels"), ("model", "(b) the --model folder on the dev set"),
-                       ("pool", "(c) the unsupervised path"), ("seeds", "(d) the seed articles")):
+                       ("pool", "(c) the unsupervised path"), ("seeds", "(d) the seed articles"),
+                       ("second", "(e) the second real set (benchmarks/data/pool_gold.jsonl)")):
         p.add_argument(f"--no-{part}", action="store_true", help=f"skip {what}")
     return p.parse_args(argv)
 
@@ -117,21 +126,24 @@ def gold_of(dev: list[dict]) -> tuple[list[set], list[str]]:
 
 
 # ---- (a) the builder's weak labels ---------------------------------------------------------------------------
-def rules_on_dev(dev: list[dict], labels: Path, tmp: Path, topics: list[str], stances: list[str]) -> dict:
-    """Build the dev set with gold and score its weak labels and each rule (see the module docstring)."""
+def rules_on_dev(dev: list[dict], labels: Path, tmp: Path, topics: list[str], stances: list[str],
+                 name: str = "dev") -> dict:
+    """Build the dev set (or another labeled set: ``name`` keeps its temp files apart) with gold and score its
+    weak labels and each rule (see the module docstring)."""
     from training.build import main as build_main
 
-    inp = write_jsonl(tmp / "dev_articles.jsonl", ({"id": a["id"], "title": a["title"], "text": a["text"]} for a in dev))
-    gold = write_jsonl(tmp / "dev_gold.jsonl", ({"id": a["id"], "topics": a["topics"], "stance": a["stance"]}
-                                                for a in dev))
-    out = tmp / "dev_dataset"
+    inp = write_jsonl(tmp / f"{name}_articles.jsonl",
+                      ({"id": a["id"], "title": a["title"], "text": a["text"]} for a in dev))
+    gold = write_jsonl(tmp / f"{name}_gold.jsonl", ({"id": a["id"], "topics": a["topics"], "stance": a["stance"]}
+                                                    for a in dev))
+    out = tmp / f"{name}_dataset"
     start = time.perf_counter()
     with quiet() as log:
         rc = build_main([str(inp), "-o", str(out), "--labels", str(labels), "--gold", str(gold), "--gold-to-test",
                          "--keep-duplicates", "--no-plots"])
     if rc:
         last = (log.getvalue().strip().splitlines() or ["(no message)"])[-1]
-        raise SystemExit(f"newstag-build on the dev set failed (exit {rc}): {last}")
+        raise SystemExit(f"newstag-build on the {name} set failed (exit {rc}): {last}")
     seconds = time.perf_counter() - start
     schema = json.loads((out / "schema.json").read_text(encoding="utf-8"))
     built = {r["id"]: r for r in read_jsonl(out / "articles.jsonl")}
@@ -171,8 +183,10 @@ def pool_paths(corpora: Path) -> dict[str, Path]:
             "reuters": corpora / "reuters21578" / "modapte_r90_train.jsonl"}
 
 
-def pool_candidates(paths: dict[str, Path], dev: list[dict]) -> tuple[dict[str, list[dict]], dict[str, int]]:
-    """Unlabeled articles per corpus, without the dev set's own rows and without copies of dev texts.
+def pool_candidates(paths: dict[str, Path], dev: list[dict],
+                    exclude: set[str] = frozenset()) -> tuple[dict[str, list[dict]], dict[str, int]]:
+    """Unlabeled articles per corpus, without the dev set's own rows, without copies of dev texts and without
+    the ``exclude`` ids (the second set's articles, scored in (e)).
 
     Returns:
         corpus -> records (``id`` = ``fnc-1:BODY_ID``, ``bbc-news:ROW``, ``reuters:NEWID``; ``title``;
@@ -194,7 +208,7 @@ def pool_candidates(paths: dict[str, Path], dev: list[dict]) -> tuple[dict[str, 
     near = NearCopies([a["text"] for a in dev])
     dropped = {}
     for name, items in groups.items():
-        kept = [x for x in items if x["text"].strip() and x["text"] not in near]
+        kept = [x for x in items if x["text"].strip() and x["id"] not in exclude and x["text"] not in near]
         dropped[name] = len(items) - len(kept)
         groups[name] = kept
     return groups, dropped
@@ -230,6 +244,38 @@ def unsupervised(args, dev: list[dict], groups: dict[str, list[dict]], tmp: Path
             "counts": json.loads((data / "fingerprint.json").read_text(encoding="utf-8"))["counts"],
             "test": run.metrics, "epochs run": summary.get("train", {}).get("epoch"),
             "config": {k: cfg.get(k) for k in CONFIG_KEYS}}
+
+
+# ---- (e) the second real set -------------------------------------------------------------------------------
+def second_set(paths: dict[str, Path], dev: list[dict], gold_path: Path = SECOND_GOLD) -> list[dict]:
+    """The second set's labels with their texts from the corpora (ids ``fnc-1:BODY_ID`` and ``bbc-news:ROW``).
+
+    Raises ``SystemExit`` when a labeled id is not in its corpus or is a dev article: either would make the
+    figures wrong."""
+    labels = read_jsonl(gold_path)
+    csv.field_size_limit(2**31 - 1)
+    texts: dict[str, dict] = {}
+    with paths["fnc-1"].open(encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            texts[f"fnc-1:{r['Body ID']}"] = {"title": "", "text": r["articleBody"], "source": FNC_SOURCE,
+                                              "body_id": int(r["Body ID"])}
+    with paths["bbc-news"].open(encoding="utf-8", newline="") as f:
+        for i, r in enumerate(csv.DictReader(f)):
+            texts[f"bbc-news:{i}"] = {"title": r["title"], "text": r["text"], "source": BBC_SOURCE, "row": i}
+    missing = [x["id"] for x in labels if x["id"] not in texts]
+    if missing:
+        raise SystemExit(f"{gold_path.name}: {len(missing)} id(s) not in the corpora (first: {missing[0]}); "
+                         "the corpora under --shared are not the ones the labels were made on")
+    rows = [{**texts[x["id"]], "id": x["id"], "topics": x["topics"], "stance": x["stance"]} for x in labels]
+    found = dev_in_pool(rows, dev)
+    if found:
+        raise SystemExit(f"{found} dev article(s) in {gold_path.name}: the second set must hold none")
+    return rows
+
+
+def second_line(name: str, s: dict, stances: list[str]) -> str:
+    return (f"    {name}: topic micro-F1 {s['topic_micro_f1']:.3f}, stance macro-F1 {s['stance_macro_f1']:.3f}; "
+            f"{confusion_line(s, stances)}")
 
 
 # ---- (d) the seed articles ---------------------------------------------------------------------------------
@@ -288,6 +334,7 @@ def main(argv=None) -> int:
     seeds = shared / "seeds"
     do_seeds = not args.no_seeds and seeds_present(seeds)
     results: dict[str, dict] = {}
+    seconds_results: dict[str, dict] = {}  # (e): the same taggers on the second set
     metrics: dict = {"dev articles": len(dev), "labels": shown(labels)}
     times: dict = {}
     with tempfile.TemporaryDirectory(prefix="bench_real_") as tmp_name:
@@ -327,8 +374,22 @@ def main(argv=None) -> int:
         elif do_seeds:
             print(f"skipped (d) for --model: {model} not found")
         paths = pool_paths(shared / "corpora")
+        second: list[dict] = []
+        if not args.no_second and not skip_if_missing([SECOND_GOLD, paths["fnc-1"], paths["bbc-news"]]):
+            second = second_set(paths, dev)
+            print(f"(e) the second real set: {len(second)} articles of the unlabeled corpora labeled by the "
+                  f"project's readers ({shown(SECOND_GOLD)})", flush=True)
+            if not args.no_rules:
+                e = rules_on_dev(second, labels, tmp, topics, stances, name="second")
+                seconds_results["rules"] = e["score"]
+                print(second_line("rules", e["score"], stances))
+            if not args.no_model and has_model:
+                seconds_results[f"model {model.parent.name}/{model.name}"] = model_on_dev(
+                    model, second, topics, stances)["score"]
+                print(second_line(f"model {model.parent.name}/{model.name}",
+                                  seconds_results[f"model {model.parent.name}/{model.name}"], stances))
         if not args.no_pool and not skip_if_missing(list(paths.values())):
-            groups, near = pool_candidates(paths, dev)
+            groups, near = pool_candidates(paths, dev, exclude={x["id"] for x in second})
             print("(c) pool candidates: " + ", ".join(f"{k} {len(v)}" for k, v in groups.items())
                   + "; dropped as (near) copies of a dev text: " + ", ".join(f"{k} {v}" for k, v in near.items()),
                   flush=True)
@@ -357,6 +418,9 @@ def main(argv=None) -> int:
                 "pool model topic micro-F1 on its own test split (weak labels)": c["test"].get("topic_micro_f1"),
                 "pool model stance accuracy on its own test split (weak labels)": c["test"].get("stance_accuracy"),
                 **score_metrics("pool model", scored["score"], topics, stances)})
+            if second:
+                seconds_results["pool model"] = model_on_dev(c["model"], second, topics, stances)["score"]
+                print(second_line("pool model", seconds_results["pool model"], stances))
             if do_seeds:
                 start = time.perf_counter()
                 d = seed_figures(c["model"], seeds)
@@ -370,7 +434,7 @@ def main(argv=None) -> int:
         elif not args.no_pool:
             print("skipped (c): the unlabeled corpora are missing")
 
-    if not results and not any(k.startswith("seeds ") for k in metrics):
+    if not results and not seconds_results and not any(k.startswith("seeds ") for k in metrics):
         print("nothing was scored (every part switched off or skipped); nothing recorded")
         return 0
     if results:
@@ -380,6 +444,12 @@ def main(argv=None) -> int:
             print(f"  stance confusion, {name}: {confusion_line(s, stances)}")
     if not args.no_rules:
         print_rules(a["rules"])
+    if seconds_results:
+        print(f"Second real set ({len(second)} articles, {shown(SECOND_GOLD)}):")
+        for name, s in seconds_results.items():
+            print(second_line(name, s, stances))
+            metrics.update(score_metrics(f"second set {name}", s, topics, stances))
+        metrics["second set articles"] = len(second)
     for key in [k for k in metrics if k.startswith("seeds ")]:
         print(f"  {key}: {metrics[key]:.3f}" if isinstance(metrics[key], float) else f"  {key}: {metrics[key]}")
     topics_support = next(iter(results.values()))["per_topic"] if results else {}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import json
+
 import pytest
 
-from benchmarks.bench_real import dev_in_pool
+from benchmarks.bench_real import dev_in_pool, pool_candidates, second_set
 from benchmarks.real_metrics import NearCopies, balanced_sample, rule_stats, score_tags
 
 TOPICS = ["protest", "ceasefire"]
@@ -75,3 +78,48 @@ def test_dev_in_pool_checks_dev_id_body_id_and_row():
            {"id": "d2", "source": "bbc-news", "row": 3}]
     assert dev_in_pool([{"id": "fnc-1:8"}, {"id": "bbc-news:4"}, {"id": "reuters:7"}], dev) == 0
     assert dev_in_pool([{"id": "fnc-1:7"}, {"id": "bbc-news:3"}, {"id": "d1"}], dev) == 3
+
+
+def corpora(tmp_path):
+    """Two tiny corpora in the real files' layout: FNC-1 bodies and BBC News."""
+    fnc, bbc = tmp_path / "train_bodies.csv", tmp_path / "bbc_news.csv"
+    with fnc.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["Body ID", "articleBody"])
+        w.writerows([[7, "A dev body about a truce."], [9, "Rebels and the army agreed a truce on Sunday."]])
+    with bbc.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["category", "file", "title", "text"])
+        w.writerows([["politics", "001.txt", "Vote called", "MPs will vote on the bill."],
+                     ["sport", "002.txt", "Cup win", "The club won the cup."]])
+    return {"fnc-1": fnc, "bbc-news": bbc}
+
+
+def write_labels(path, rows):
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_second_set_reads_texts_from_the_corpora_and_refuses_dev_articles_and_unknown_ids(tmp_path):
+    paths = corpora(tmp_path)
+    dev = [{"id": "d1", "source": "fnc-1 train_bodies", "body_id": 7}]
+    gold = write_labels(tmp_path / "gold.jsonl", [{"id": "fnc-1:9", "topics": ["ceasefire"], "stance": "neutral"},
+                                                  {"id": "bbc-news:1", "topics": [], "stance": "supportive"}])
+    rows = second_set(paths, dev, gold)
+    assert [(r["id"], r["title"], r["text"], r["topics"], r["stance"]) for r in rows] == [
+        ("fnc-1:9", "", "Rebels and the army agreed a truce on Sunday.", ["ceasefire"], "neutral"),
+        ("bbc-news:1", "Cup win", "The club won the cup.", [], "supportive")]
+    with pytest.raises(SystemExit, match="1 dev article"):
+        second_set(paths, dev, write_labels(tmp_path / "g2.jsonl", [{"id": "fnc-1:7", "topics": [], "stance": "neutral"}]))
+    with pytest.raises(SystemExit, match="not in the corpora"):
+        second_set(paths, dev, write_labels(tmp_path / "g3.jsonl", [{"id": "bbc-news:5", "topics": [], "stance": "neutral"}]))
+
+
+def test_pool_candidates_leave_out_dev_rows_and_the_excluded_ids(tmp_path):
+    paths = corpora(tmp_path)
+    reuters = tmp_path / "reuters.jsonl"
+    reuters.write_text(json.dumps({"newid": 3, "title": "Grain", "body": "Wheat prices rose."}) + "\n", encoding="utf-8")
+    paths["reuters"] = reuters
+    dev = [{"id": "d1", "source": "fnc-1 train_bodies", "body_id": 7, "text": "A dev body about a truce."}]
+    groups, _ = pool_candidates(paths, dev, exclude={"bbc-news:1"})
+    assert [x["id"] for g in groups.values() for x in g] == ["fnc-1:9", "bbc-news:0", "reuters:3"]
