@@ -382,12 +382,9 @@ def main(argv=None) -> int:
             if not args.no_rules:
                 e = rules_on_dev(second, labels, tmp, topics, stances, name="second")
                 seconds_results["rules"] = e["score"]
-                print(second_line("rules", e["score"], stances))
             if not args.no_model and has_model:
                 seconds_results[f"model {model.parent.name}/{model.name}"] = model_on_dev(
                     model, second, topics, stances)["score"]
-                print(second_line(f"model {model.parent.name}/{model.name}",
-                                  seconds_results[f"model {model.parent.name}/{model.name}"], stances))
         if not args.no_pool and not skip_if_missing(list(paths.values())):
             groups, near = pool_candidates(paths, dev, exclude={x["id"] for x in second})
             print("(c) pool candidates: " + ", ".join(f"{k} {len(v)}" for k, v in groups.items())
@@ -420,7 +417,6 @@ def main(argv=None) -> int:
                 **score_metrics("pool model", scored["score"], topics, stances)})
             if second:
                 seconds_results["pool model"] = model_on_dev(c["model"], second, topics, stances)["score"]
-                print(second_line("pool model", seconds_results["pool model"], stances))
             if do_seeds:
                 start = time.perf_counter()
                 d = seed_figures(c["model"], seeds)
