@@ -153,3 +153,38 @@ def test_prefix_tree_on_the_default_rules_and_the_sample_texts():
 def test_prefix_tree_leaves_what_it_cannot_rewrite_to_re(pattern, flags):
     compiled = compile_alternation(pattern, flags)
     assert compiled.pattern == pattern and compiled.flags == re.compile(pattern, flags).flags
+
+
+@pytest.mark.parametrize("title, text, stance", [
+    # an authority's plain verdict on a claim is a debunk (LABELS.md: debunking is critical toward the claim)
+    ("", "A post said the port town had been sealed off over a fever outbreak. Health officials said the reports "
+         "were inaccurate. The harbour stayed open all week.", "critical"),
+    ("", "Posts claimed a patient had the virus. The agency described the reports as \"rumour\" after checking "
+         "every clinic.", "critical"),
+    # a court's charge is the story's fact, not the article condemning anyone
+    ("Trial opens in Lisbon", "A former bank chief went on trial on Monday. He is accused of fraud and of "
+                              "stealing from clients. He is also accused of bribing an official, prosecutors said.",
+     "neutral"),
+    # illness is not a judging word
+    ("", "Staff called in sick at the airline. A third of the crew were sick on Friday. Flights were cancelled.",
+     "neutral"),
+    # a headline's verbal attack on a quoted phrase
+    ("Minister attacks rival's 'fantasy' budget", "The finance minister said the opposition plan did not add up. "
+                                                  "The vote is due next month.", "critical"),
+    # an event described as a celebration or a milestone is not praise of a development
+    ("", "Fans celebrated the singer's birthday at a festival. The town marked the milestone with a parade. "
+         "The festival celebrated its tenth year.", "neutral"),
+])
+def test_default_stance_rules_on_near_misses_and_debunks(title, text, stance):
+    schema = load_schema(LABELS)
+    assert weak_label(schema, labeling_functions(schema), title, text).stance == stance
+
+
+def test_the_one_statement_debunk_rule_abstains_on_a_hedge():
+    schema = load_schema(LABELS)
+    votes = weak_label(schema, labeling_functions(schema), "", "Posts claimed a patient had the virus. Health officials "
+                       "said the reports may be inaccurate.").votes
+    assert "st_critical_hoax" not in votes
+    sure = weak_label(schema, labeling_functions(schema), "", "Posts claimed a patient had the virus. Health officials "
+                      "said the reports were inaccurate.").votes
+    assert sure.get("st_critical_hoax") == 1
