@@ -31,7 +31,7 @@ from pathlib import Path
 from .results import (
     PLOTS,
     REPO,
-    add_common_args,
+    benchmark_parser,
     record,
     save_plot,
     shared_dir,
@@ -48,8 +48,7 @@ CORPUS_FILES = {
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.bench_build", description=__doc__.split("\n\n")[0])
-    add_common_args(p)
+    p = benchmark_parser("bench_build", __doc__)
     p.add_argument("--fractions", default="0.25,0.5,1.0", help="fractions of all documents to build, in order")
     p.add_argument("--seed", type=int, default=0, help="seed of the document sample")
     return p.parse_args(argv)

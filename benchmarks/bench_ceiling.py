@@ -30,7 +30,7 @@ import numpy as np
 from .bench_real import pool_candidates, pool_paths, read_jsonl
 from .bench_review import dev_and_model, probe_predict, rule_features
 from .real_metrics import balanced_sample, score_tags
-from .results import add_common_args, finish
+from .results import benchmark_parser, finish
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -39,10 +39,7 @@ NAME = "bench_ceiling"
 
 
 def parse_args(argv=None):
-    import argparse
-
-    p = argparse.ArgumentParser(prog=f"python -m benchmarks.{NAME}", description=__doc__.split("\n\n")[0])
-    add_common_args(p)
+    p = benchmark_parser(NAME, __doc__)
     p.add_argument("--model", default="runs/weak_sample", help="model folder whose encoder gives the features")
     p.add_argument("--pool", type=int, default=3000, help="unlabeled real articles (bench_real's pool)")
     p.add_argument("--seeds", type=int, default=3, help="random subsets of a half, averaged")

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .results import add_common_args, finish, shared_dir, skip_if_missing
+from .results import benchmark_parser, finish, shared_dir, skip_if_missing
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -38,8 +38,7 @@ NAME = "bench_onnx"
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.bench_onnx", description=__doc__.split("\n\n")[0])
-    add_common_args(p)
+    p = benchmark_parser("bench_onnx", __doc__)
     p.add_argument("--model", required=True, help="model folder written by newstag-train")
     p.add_argument("--articles", help="JSONL of title and text (default: the BBC News CSV in the shared corpora)")
     p.add_argument("--n", type=int, default=200, help="articles for Tagger.pipe and agreement (default 200)")

@@ -33,7 +33,7 @@ import time
 from itertools import islice
 from pathlib import Path
 
-from .results import REPO, add_common_args, finish, shared_dir, skip_if_missing
+from .results import REPO, benchmark_parser, finish, shared_dir, skip_if_missing
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -43,8 +43,7 @@ MIB = 2**20
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.bench_ray", description=__doc__.split("\n\n")[0])
-    add_common_args(p)
+    p = benchmark_parser("bench_ray", __doc__)
     p.add_argument("--model", required=True, help="model folder written by newstag-train")
     p.add_argument("--n", type=int, default=240, help="BBC News articles to tag (default 240)")
     p.add_argument("--repeats", type=int, default=2, help="interleaved runs of each engine; the best counts")

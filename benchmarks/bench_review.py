@@ -45,7 +45,7 @@ import numpy as np
 
 from .common_train import LABELS, SAMPLE, SAMPLE_GOLD, build
 from .real_metrics import score_tags
-from .results import PLOTS, add_common_args, finish, save_plot, shared_dir, skip_if_missing
+from .results import PLOTS, benchmark_parser, finish, save_plot, shared_dir, skip_if_missing
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -56,10 +56,7 @@ SELECTIONS = ("queue", "queue without novelty", "random")
 
 
 def parse_args(argv=None):
-    import argparse
-
-    p = argparse.ArgumentParser(prog=f"python -m benchmarks.{NAME}", description=__doc__.split("\n\n")[0])
-    add_common_args(p)
+    p = benchmark_parser(NAME, __doc__)
     p.add_argument("--model", default="runs/demo/model", help="model folder: the queue's tagger and the encoder")
     p.add_argument("--random-seeds", type=int, default=5, help="seeds of the random baseline, averaged")
     p.add_argument("--split-seed", type=int, default=0, help="seed of the dev set's two halves")

@@ -13,7 +13,6 @@ segtok, syntok; none is a dependency), are measured the same way.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import re
@@ -23,7 +22,7 @@ from pathlib import Path
 
 from inference.sentences import sentences
 
-from .results import REPO, add_common_args, record, shared_dir
+from .results import REPO, benchmark_parser, record, shared_dir
 
 NAME = "bench_sentences"
 _BEFORE = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"'”’)]))\s+(?=[\"'“‘(]?[A-Z0-9])")
@@ -104,8 +103,7 @@ def _time(split, texts: list[str], repeats: int) -> tuple[float, int]:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog=f"python -m benchmarks.{NAME}", description=__doc__.split("\n\n")[0])
-    add_common_args(p)
+    p = benchmark_parser(NAME, __doc__)
     p.add_argument("--repeats", type=int, default=3, help="timed passes per splitter and corpus (the best counts)")
     args = p.parse_args(argv)
     splitters = {"newstag": sentences, "regex_before": regex_before, **_libraries()}

@@ -27,7 +27,7 @@ import time
 
 import numpy as np
 
-from .results import REPO, add_common_args, finish, shared_dir, skip_if_missing
+from .results import REPO, benchmark_parser, finish, shared_dir, skip_if_missing
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -38,8 +38,7 @@ HOST = "127.0.0.1"  # loopback only
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.bench_serve", description=__doc__.split("\n\n")[0])
-    add_common_args(p)
+    p = benchmark_parser("bench_serve", __doc__)
     p.add_argument("--model", required=True, help="model folder written by newstag-train")
     p.add_argument("--articles", help="JSONL of title and text (default: the BBC News CSV in the shared corpora)")
     p.add_argument("--requests", type=int, default=96, help="requests per concurrency level, one article each")

@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .results import PLOTS, REPO, add_common_args, record, save_plot, shared_dir, skip_if_missing
+from .results import PLOTS, REPO, benchmark_parser, record, save_plot, shared_dir, skip_if_missing
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -54,8 +54,7 @@ WARMUP = 16
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.bench_tag", description=__doc__.split("\n\n")[0])
-    add_common_args(p)
+    p = benchmark_parser("bench_tag", __doc__)
     p.add_argument("--n", type=int, default=400, help="at most N articles (default 400)")
     p.add_argument("--articles", help="JSONL of title, text and optional gold topics (default: the BBC CSV)")
     p.add_argument("--model", help="model folder written by newstag-train (default: train a throwaway one)")

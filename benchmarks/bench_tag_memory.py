@@ -37,7 +37,7 @@ import numpy as np
 from .results import (
     PLOTS,
     REPO,
-    add_common_args,
+    benchmark_parser,
     print_metrics,
     record,
     save_plot,
@@ -57,8 +57,7 @@ RANDOM_NOTE = ("random weights, small encoder: memory per article does not depen
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.bench_tag_memory", description=__doc__.split("\n\n")[0])
-    add_common_args(p)
+    p = benchmark_parser("bench_tag_memory", __doc__)
     p.add_argument("--n", type=int, default=100_000, help="articles in the stream (BBC News, cycled)")
     p.add_argument("--model", help="newstag model folder (default: a small random-weight model, see above)")
     p.add_argument("--batch-size", type=int, default=32, help="newstag-tag --batch-size (windows per forward pass)")

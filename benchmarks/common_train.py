@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .results import REPO, add_common_args, record
+from .results import REPO, benchmark_parser, record
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
@@ -41,8 +41,7 @@ def parser(name: str, doc: str, limit: bool = True, epochs: float | None = None,
 
     Training flags left out keep the config's value; each also has its newstag spelling (``--max_steps``).
     """
-    p = argparse.ArgumentParser(prog=f"python -m benchmarks.{name}", description=doc.split("\n\n")[0])
-    add_common_args(p)
+    p = benchmark_parser(name, doc)
     p.add_argument("--config", default=str(config or CONFIG),
                    help=f"newstag-train config (default {config.relative_to(REPO).as_posix()})" if config else
                    "newstag-train config (default configs/train.yaml; configs/train-gpu.yaml on a GPU)")

@@ -30,10 +30,14 @@ def shared_dir(cli_value: str | None) -> Path:
     return Path(cli_value or os.environ.get("NEWSTAG_SHARED") or REPO.parent / "shared").resolve()
 
 
-def add_common_args(p: argparse.ArgumentParser) -> None:
+def benchmark_parser(name: str, doc: str) -> argparse.ArgumentParser:
+    """The parser every benchmark starts from: ``python -m benchmarks.NAME``, the first paragraph of its
+    docstring, and the common flags ``--shared`` and ``--no-record``."""
+    p = argparse.ArgumentParser(prog=f"python -m benchmarks.{name}", description=doc.split("\n\n")[0])
     p.add_argument("--shared", help="shared folder holding corpora/ (default: $NEWSTAG_SHARED or ../shared)")
     p.add_argument("--no-record", action="store_true",
                    help="print the figures only; leave results.jsonl and RESULTS.md alone (trial runs)")
+    return p
 
 
 def save_plot(fig, path: Path) -> None:
