@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import io
 import json
 import os
@@ -183,6 +184,21 @@ def pool_paths(corpora: Path) -> dict[str, Path]:
             "reuters": corpora / "reuters21578" / "modapte_r90_train.jsonl"}
 
 
+@functools.cache
+def fnc_bbc_records(fnc: Path, bbc: Path) -> dict[str, list[dict]]:
+    """Every FNC-1 train body and BBC News article, read once per run (the pool and the second set both need
+    them): ``id`` (``fnc-1:BODY_ID``, ``bbc-news:ROW``), ``title``, ``text``, ``source`` and ``body_id`` or
+    ``row`` as the dev set names them. Callers build their own records from these and leave them as they are."""
+    csv.field_size_limit(2**31 - 1)
+    with fnc.open(encoding="utf-8", newline="") as f:
+        fnc_rows = [{"id": f"fnc-1:{r['Body ID']}", "title": "", "text": r["articleBody"], "source": FNC_SOURCE,
+                     "body_id": int(r["Body ID"])} for r in csv.DictReader(f)]
+    with bbc.open(encoding="utf-8", newline="") as f:
+        bbc_rows = [{"id": f"bbc-news:{i}", "title": r["title"], "text": r["text"], "source": BBC_SOURCE, "row": i}
+                    for i, r in enumerate(csv.DictReader(f))]
+    return {"fnc-1": fnc_rows, "bbc-news": bbc_rows}
+
+
 def pool_candidates(paths: dict[str, Path], dev: list[dict],
                     exclude: set[str] = frozenset()) -> tuple[dict[str, list[dict]], dict[str, int]]:
     """Unlabeled articles per corpus, without the dev set's own rows, without copies of dev texts and without
@@ -192,16 +208,11 @@ def pool_candidates(paths: dict[str, Path], dev: list[dict],
         corpus -> records (``id`` = ``fnc-1:BODY_ID``, ``bbc-news:ROW``, ``reuters:NEWID``; ``title``;
         ``text``), and corpus -> candidates dropped as (near) copies of a dev article.
     """
-    dev_bodies = {a["body_id"] for a in dev if a["source"] == FNC_SOURCE}
-    dev_rows = {a["row"] for a in dev if a["source"] == BBC_SOURCE}
-    csv.field_size_limit(2**31 - 1)
-    groups: dict[str, list[dict]] = {"fnc-1": [], "bbc-news": [], "reuters": []}
-    with paths["fnc-1"].open(encoding="utf-8", newline="") as f:
-        groups["fnc-1"] = [{"id": f"fnc-1:{r['Body ID']}", "title": "", "text": r["articleBody"]}
-                           for r in csv.DictReader(f) if int(r["Body ID"]) not in dev_bodies]
-    with paths["bbc-news"].open(encoding="utf-8", newline="") as f:
-        groups["bbc-news"] = [{"id": f"bbc-news:{i}", "title": r["title"], "text": r["text"]}
-                              for i, r in enumerate(csv.DictReader(f)) if i not in dev_rows]
+    dev_keys = dev_corpus_keys(dev)
+    groups: dict[str, list[dict]] = {
+        name: [{"id": r["id"], "title": r["title"], "text": r["text"]} for r in rows if r["id"] not in dev_keys]
+        for name, rows in fnc_bbc_records(paths["fnc-1"], paths["bbc-news"]).items()}
+    groups["reuters"] = []
     for doc in read_jsonl(paths["reuters"]):
         title, body = (doc.get("title") or "").strip(), (doc.get("body") or "").strip()
         groups["reuters"].append({"id": f"reuters:{doc['newid']}", "title": title, "text": body or title})
@@ -214,11 +225,16 @@ def pool_candidates(paths: dict[str, Path], dev: list[dict],
     return groups, dropped
 
 
+def dev_corpus_keys(dev: list[dict]) -> set[str]:
+    """The dev articles' corpus ids (``fnc-1:BODY_ID``, ``bbc-news:ROW``), as the pool and the second set name
+    their records."""
+    return {f"fnc-1:{a['body_id']}" if a["source"] == FNC_SOURCE else f"bbc-news:{a['row']}" for a in dev}
+
+
 def dev_in_pool(pool: list[dict], dev: list[dict]) -> int:
     """Dev articles found in the pool: by dev id, FNC-1 body id or BBC row (0 is the only right answer)."""
     ids = {x["id"] for x in pool}
-    keys = {f"fnc-1:{a['body_id']}" if a["source"] == FNC_SOURCE else f"bbc-news:{a['row']}" for a in dev}
-    return sum(a["id"] in ids for a in dev) + len(keys & ids)
+    return sum(a["id"] in ids for a in dev) + len(dev_corpus_keys(dev) & ids)
 
 
 def unsupervised(args, dev: list[dict], groups: dict[str, list[dict]], tmp: Path, labels: Path) -> dict:
@@ -253,15 +269,7 @@ def second_set(paths: dict[str, Path], dev: list[dict], gold_path: Path = SECOND
     Raises ``SystemExit`` when a labeled id is not in its corpus or is a dev article: either would make the
     figures wrong."""
     labels = read_jsonl(gold_path)
-    csv.field_size_limit(2**31 - 1)
-    texts: dict[str, dict] = {}
-    with paths["fnc-1"].open(encoding="utf-8", newline="") as f:
-        for r in csv.DictReader(f):
-            texts[f"fnc-1:{r['Body ID']}"] = {"title": "", "text": r["articleBody"], "source": FNC_SOURCE,
-                                              "body_id": int(r["Body ID"])}
-    with paths["bbc-news"].open(encoding="utf-8", newline="") as f:
-        for i, r in enumerate(csv.DictReader(f)):
-            texts[f"bbc-news:{i}"] = {"title": r["title"], "text": r["text"], "source": BBC_SOURCE, "row": i}
+    texts = {r["id"]: r for rows in fnc_bbc_records(paths["fnc-1"], paths["bbc-news"]).values() for r in rows}
     missing = [x["id"] for x in labels if x["id"] not in texts]
     if missing:
         raise SystemExit(f"{gold_path.name}: {len(missing)} id(s) not in the corpora (first: {missing[0]}); "
@@ -334,7 +342,7 @@ def main(argv=None) -> int:
     seeds = shared / "seeds"
     do_seeds = not args.no_seeds and seeds_present(seeds)
     results: dict[str, dict] = {}
-    seconds_results: dict[str, dict] = {}  # (e): the same taggers on the second set
+    second_results: dict[str, dict] = {}  # (e): the same taggers on the second set
     metrics: dict = {"dev articles": len(dev), "labels": shown(labels)}
     times: dict = {}
     with tempfile.TemporaryDirectory(prefix="bench_real_") as tmp_name:
@@ -381,9 +389,9 @@ def main(argv=None) -> int:
                   f"project's readers ({shown(SECOND_GOLD)})", flush=True)
             if not args.no_rules:
                 e = rules_on_dev(second, labels, tmp, topics, stances, name="second")
-                seconds_results["rules"] = e["score"]
+                second_results["rules"] = e["score"]
             if not args.no_model and has_model:
-                seconds_results[f"model {model.parent.name}/{model.name}"] = model_on_dev(
+                second_results[f"model {model.parent.name}/{model.name}"] = model_on_dev(
                     model, second, topics, stances)["score"]
         if not args.no_pool and not skip_if_missing(list(paths.values())):
             groups, near = pool_candidates(paths, dev, exclude={x["id"] for x in second})
@@ -416,7 +424,7 @@ def main(argv=None) -> int:
                 "pool model stance accuracy on its own test split (weak labels)": c["test"].get("stance_accuracy"),
                 **score_metrics("pool model", scored["score"], topics, stances)})
             if second:
-                seconds_results["pool model"] = model_on_dev(c["model"], second, topics, stances)["score"]
+                second_results["pool model"] = model_on_dev(c["model"], second, topics, stances)["score"]
             if do_seeds:
                 start = time.perf_counter()
                 d = seed_figures(c["model"], seeds)
@@ -430,7 +438,7 @@ def main(argv=None) -> int:
         elif not args.no_pool:
             print("skipped (c): the unlabeled corpora are missing")
 
-    if not results and not seconds_results and not any(k.startswith("seeds ") for k in metrics):
+    if not results and not second_results and not any(k.startswith("seeds ") for k in metrics):
         print("nothing was scored (every part switched off or skipped); nothing recorded")
         return 0
     if results:
@@ -440,9 +448,9 @@ def main(argv=None) -> int:
             print(f"  stance confusion, {name}: {confusion_line(s, stances)}")
     if not args.no_rules:
         print_rules(a["rules"])
-    if seconds_results:
+    if second_results:
         print(f"Second real set ({len(second)} articles, {shown(SECOND_GOLD)}):")
-        for name, s in seconds_results.items():
+        for name, s in second_results.items():
             print(second_line(name, s, stances))
             metrics.update(score_metrics(f"second set {name}", s, topics, stances))
         metrics["second set articles"] = len(second)
