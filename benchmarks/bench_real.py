@@ -33,7 +33,8 @@ aggregate figures are printed. Four parts, each switched off by its flag:
     unlabeled corpora (FNC-1 train bodies and BBC News, none of them a dev article) that this project's own
     readers labeled by ``LABELS.md`` (labels and corpus keys only; the texts are read from the corpora; see
     ``benchmarks/data/README.md``). The rules, the ``--model`` folder and the pool model are scored on it as on
-    the dev set, and (c) leaves these articles out of its pool. Rules written while looking at these articles
+    the dev set, and so is an independent second reader's labeling of 70 of its articles
+    (``pool_gold_second_reader.jsonl``: how far two readers agree on it), and (c) leaves these articles out of its pool. Rules written while looking at these articles
     are judged on the dev set, and rules written from dev figures on this one: a change that helps only one of
     the two is fitting that set.
 
@@ -72,6 +73,7 @@ NAME = "bench_real"
 DEFAULT_POOL = 3000  # with configs/train-weak.yaml the whole benchmark takes about 10 min on a 2-core CPU
 WEAK_CONFIG = REPO / "configs" / "train-weak.yaml"
 SECOND_GOLD = REPO / "benchmarks" / "data" / "pool_gold.jsonl"
+SECOND_READER = REPO / "benchmarks" / "data" / "pool_gold_second_reader.jsonl"  # an independent reader on a subset
 FNC_SOURCE, BBC_SOURCE = "fnc-1 train_bodies", "bbc-news"
 CONFIG_KEYS = ("epochs", "learning_rate", "batch_size", "max_length", "max_windows", "head_init",
                "topic_pos_weight", "early_stopping_patience", "bf16", "max_steps", "seed")
@@ -281,6 +283,20 @@ def second_set(paths: dict[str, Path], dev: list[dict], gold_path: Path = SECOND
     return rows
 
 
+def reader_agreement(first: list[dict], second_reader: list[dict], topics: list[str],
+                     stances: list[str]) -> tuple[str, dict]:
+    """How far an independent reader's labels of some of the set's articles agree with the set's own: scored
+    as if the second reader were a tagger (``score_tags``, the set's labels as gold)."""
+    by_id = {a["id"]: a for a in first}
+    missing = [x["id"] for x in second_reader if x["id"] not in by_id]
+    if missing:
+        raise SystemExit(f"{SECOND_READER.name}: {len(missing)} id(s) not in {SECOND_GOLD.name} (first: {missing[0]})")
+    gold = [by_id[x["id"]] for x in second_reader]
+    score = score_tags([set(a["topics"]) for a in gold], [set(x["topics"]) for x in second_reader],
+                       [a["stance"] for a in gold], [x["stance"] for x in second_reader], topics, stances)
+    return f"a second reader ({len(second_reader)} of the articles)", score
+
+
 def second_line(name: str, s: dict, stances: list[str]) -> str:
     return (f"    {name}: topic micro-F1 {s['topic_micro_f1']:.3f}, stance macro-F1 {s['stance_macro_f1']:.3f}; "
             f"{confusion_line(s, stances)}")
@@ -386,7 +402,12 @@ def main(argv=None) -> int:
         if not args.no_second and not skip_if_missing([SECOND_GOLD, paths["fnc-1"], paths["bbc-news"]]):
             second = second_set(paths, dev)
             print(f"(e) the second real set: {len(second)} articles of the unlabeled corpora labeled by the "
-                  f"project's readers ({shown(SECOND_GOLD)})", flush=True)
+                  f"project's readers ({shown(SECOND_GOLD)}); stances: "
+                  + ", ".join(f"{st} {sum(a['stance'] == st for a in second)}" for st in stances) + "; topics: "
+                  + ", ".join(f"{t} {sum(t in a['topics'] for a in second)}" for t in topics), flush=True)
+            if SECOND_READER.is_file():
+                name, score = reader_agreement(second, read_jsonl(SECOND_READER), topics, stances)
+                second_results[name] = score
             if not args.no_rules:
                 e = rules_on_dev(second, labels, tmp, topics, stances, name="second")
                 second_results["rules"] = e["score"]

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from benchmarks.bench_real import dev_in_pool, pool_candidates, second_set
+from benchmarks.bench_real import dev_in_pool, pool_candidates, reader_agreement, second_set
 from benchmarks.real_metrics import NearCopies, balanced_sample, rule_stats, score_tags
 
 TOPICS = ["protest", "ceasefire"]
@@ -123,3 +123,15 @@ def test_pool_candidates_leave_out_dev_rows_and_the_excluded_ids(tmp_path):
     dev = [{"id": "d1", "source": "fnc-1 train_bodies", "body_id": 7, "text": "A dev body about a truce."}]
     groups, _ = pool_candidates(paths, dev, exclude={"bbc-news:1"})
     assert [x["id"] for g in groups.values() for x in g] == ["fnc-1:9", "bbc-news:0", "reuters:3"]
+
+
+def test_reader_agreement_scores_the_second_reader_against_the_set_and_refuses_unknown_ids():
+    first = [{"id": "a", "topics": ["protest"], "stance": "neutral"}, {"id": "b", "topics": [], "stance": "critical"},
+             {"id": "c", "topics": ["ceasefire"], "stance": "neutral"}]
+    name, s = reader_agreement(first, [{"id": "b", "topics": [], "stance": "neutral"},
+                                       {"id": "a", "topics": ["protest"], "stance": "neutral"}], TOPICS, STANCES)
+    assert name == "a second reader (2 of the articles)"
+    assert s["topic_micro_f1"] == 1.0 and s["stance_accuracy"] == 0.5
+    assert s["stance_confusion"] == [[0, 0, 0], [0, 0, 1], [0, 0, 1]]
+    with pytest.raises(SystemExit, match="not in"):
+        reader_agreement(first, [{"id": "z", "topics": [], "stance": "neutral"}], TOPICS, STANCES)
