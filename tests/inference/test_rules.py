@@ -174,6 +174,21 @@ def test_prefix_tree_leaves_what_it_cannot_rewrite_to_re(pattern, flags):
     # an event described as a celebration or a milestone is not praise of a development
     ("", "Fans celebrated the singer's birthday at a festival. The town marked the milestone with a parade. "
          "The festival celebrated its tenth year.", "neutral"),
+    # ... nor is a headline that names one
+    ("Town celebrates landmark anniversary", "The town marked 500 years since its charter on Saturday. A parade ran "
+                                             "through the centre.", "neutral"),
+    # one approving voice carries a short article, even outside its lead
+    ("", "The council opened a library in the old mill on Monday. It has 40,000 books. A cafe is on the top floor. "
+         "Parking is free for an hour. Parents' groups warmly welcomed the plan.", "supportive"),
+    # a review that praises what it reviews (LABELS.md: supportive praises)
+    ("Review: The Lantern Room", "The Lantern Room is the second novel by a writer from Leeds. It follows a "
+                                 "lighthouse keeper through one winter. The writing is superb throughout. Its ending "
+                                 "is remarkable.", "supportive"),
+    # the facts answering a claim: a fact check's opening line, no cases found despite reports
+    ("", "Claim: A bridge in the capital collapsed in a storm on Sunday. Pictures of the wreck spread online.",
+     "critical"),
+    ("", "No suspected cases of the fever have been found in the province, despite reports to the contrary, the "
+         "health ministry said on Monday.", "critical"),
 ])
 def test_default_stance_rules_on_near_misses_and_debunks(title, text, stance):
     schema = load_schema(LABELS)
