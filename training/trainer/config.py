@@ -68,7 +68,7 @@ class TrainConfig:
                                  "fitted on the validation split's hand-labeled articles, at least 20), all (fitted on "
                                  "every article, weak labels too), union (the rules' topics and stance where they "
                                  "give one, the model's besides), auto (gold when there are enough, else union), none")
-    min_positives_for_threshold: int = _f(10, "validation positives a topic needs for a tuned threshold, else 0.5 (fewer overfit the threshold)")
+    min_positives_for_threshold: int = _f(30, "validation positives a topic needs for a tuned threshold, else 0.5 (fewer overfit the threshold)")
     logging_steps: int = _f(10, "optimizer steps between training-loss logs; an epoch's row shows the mean of its logs")
     save_total_limit: int = _f(2, "checkpoints kept during training (the best is always kept)")
     keep_checkpoints: bool = _f(False, "keep the checkpoints folder after a finished run (default: removed)")
