@@ -12,6 +12,13 @@ Without hand labels to fit on, the trainer uses the ``union`` kind instead: a to
 is the rules' where they pick one other than the default stance, else the model's. A model trained on the
 rules' own labels of real text learns what the rules' positives look like and finds more of them; the rules
 keep the precision they have (``bench_real``).
+
+The ``rules_first`` kind is for a model whose validation articles do not look like the text it will tag (the
+bundled sample is invented; real news is not): the rules decide, and the model alone adds a topic, or replaces the
+default stance the rules leave, only when it is sure (probability at least ``MODEL_ALONE_P``; the trainer sets every
+topic threshold to it). On real news the demo model, trained on the invented sample, scores below its own rules
+under both the fitted blend and the union; rules first keeps the rules' figures and lets a sure model add to them
+(``bench_real``).
 """
 
 from __future__ import annotations
@@ -26,6 +33,9 @@ from .schema import Schema
 MARGIN_CLIP = 3.0
 UNION_P = 0.99  # the probability a topic the rules give gets under the union blend (at least)
 UNION_LOGIT = float(np.log(UNION_P / (1 - UNION_P)))
+MODEL_ALONE_P = 0.99  # rules_first: the probability the model needs where the rules are silent (its thresholds)
+FIRST_P = 0.999  # rules_first: the probability (at least) of a topic the rules give, above every threshold
+FIRST_LOGIT = float(np.log(FIRST_P / (1 - FIRST_P)))
 
 
 @dataclass(frozen=True)
@@ -84,23 +94,38 @@ class RuleBlend:
     default_stance: int = -1  # union: the stance index the rules' silence means (the schema's default stance)
 
     @classmethod
-    def union(cls, n_stances: int, default_stance: int) -> RuleBlend:
-        return cls(np.zeros(4), np.zeros((n_stances, 2 * n_stances + 1)), 0, "union", default_stance)
+    def union(cls, n_stances: int, default_stance: int, kind: str = "union") -> RuleBlend:
+        """The union, or with ``kind="rules_first"`` the rules first (see the module docstring)."""
+        return cls(np.zeros(4), np.zeros((n_stances, 2 * n_stances + 1)), 0, kind, default_stance)
+
+    @property
+    def rules_decide(self) -> bool:
+        """A union or rules first: nothing fitted, the rules' tags stand."""
+        return self.kind in RULE_KINDS
 
     def topic_logits(self, model_logits: np.ndarray, votes: RuleVotes) -> np.ndarray:
-        if self.kind == "union":
-            return np.where(votes.margins >= 0, np.maximum(model_logits, UNION_LOGIT), model_logits)
+        if self.rules_decide:
+            floor = FIRST_LOGIT if self.kind == "rules_first" else UNION_LOGIT
+            return np.where(votes.margins >= 0, np.maximum(model_logits, floor), model_logits)
         return votes.topic_features(model_logits) @ self.topic
 
     def stance_logits(self, model_logits: np.ndarray, votes: RuleVotes) -> np.ndarray:
-        if self.kind == "union":  # the rules' pick where it is not the default stance, at UNION_P or more
-            out = np.array(model_logits, dtype=np.float64, copy=True)
-            rows = np.flatnonzero(votes.picks != self.default_stance)
-            out[rows, votes.picks[rows]] = out[rows].max(axis=1) + UNION_LOGIT
-            return out
-        return votes.stance_features(model_logits) @ self.stance.T
+        if not self.rules_decide:
+            return votes.stance_features(model_logits) @ self.stance.T
+        out = np.array(model_logits, dtype=np.float64, copy=True)
+        rows = np.flatnonzero(votes.picks != self.default_stance)  # the rules' pick, at UNION_P or more
+        out[rows, votes.picks[rows]] = out[rows].max(axis=1) + UNION_LOGIT
+        if self.kind == "rules_first":  # elsewhere the default stance, unless the model is sure of another
+            shifted = out - out.max(axis=1, keepdims=True)
+            sure = np.exp(shifted).max(axis=1) / np.exp(shifted).sum(axis=1) >= MODEL_ALONE_P
+            rest = np.flatnonzero((votes.picks == self.default_stance) & ~sure)
+            out[rest, self.default_stance] = out[rest].max(axis=1) + UNION_LOGIT
+        return out
 
     def to_manifest(self) -> dict:
+        if self.kind == "rules_first":
+            return {"kind": "rules_first", "default_stance": self.default_stance, "rules_p": FIRST_P,
+                    "model_alone_p": MODEL_ALONE_P}
         if self.kind == "union":
             return {"kind": "union", "default_stance": self.default_stance, "rules_p": UNION_P}
         return {"topic": [float(x) for x in self.topic], "stance": [[float(x) for x in row] for row in self.stance],
@@ -112,8 +137,11 @@ class RuleBlend:
         raw = manifest.get("blend")
         if not raw:
             return None
-        if raw.get("kind") == "union":
+        if raw.get("kind") in RULE_KINDS:
             n = len(manifest.get("stances", []))
-            return cls.union(n, int(raw["default_stance"]))
+            return cls.union(n, int(raw["default_stance"]), raw["kind"])
         return cls(np.asarray(raw["topic"], dtype=np.float64), np.asarray(raw["stance"], dtype=np.float64),
                    int(raw.get("fitted_on", 0)))
+
+
+RULE_KINDS = ("union", "rules_first")

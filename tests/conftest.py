@@ -127,12 +127,13 @@ def sample_dataset(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def trained_model(tmp_path_factory, sample_dataset, tiny_base) -> Path:
-    """The tiny base fine-tuned for one epoch on the sample dataset (``newstag-train`` in-process)."""
+    """The tiny base fine-tuned for one epoch on the sample dataset (``newstag-train`` in-process), with the blend
+    fitted on its hand labels (``rule_blend: gold``: the fitted path; ``test_probe_only`` trains rules_first)."""
     from training.train import main
 
     out = tmp_path_factory.mktemp("model") / "model"
     rc = main(["--data", str(sample_dataset), "-o", str(out), "--base_model", str(tiny_base), "--epochs", "1",
-               "--max_length", "64", "--stride", "16", "--batch_size", "16", "--bf16", "false"])
+               "--max_length", "64", "--stride", "16", "--batch_size", "16", "--bf16", "false", "--rule_blend", "gold"])
     assert rc == 0
     return out
 

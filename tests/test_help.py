@@ -19,7 +19,7 @@ def help_of(module: str, capsys) -> str:
     ("training.build", ["--near-duplicate-threshold X", "(default: 0.45)", "(default: configs/labels.yaml)",
                         "--split-by-date"]),
     ("training.train", ["--topic-pos-weight {auto,none}", "--weak-confidence {none,soft_targets,sample_weight}",
-                        "--epochs X", "(default: 12.0)", "--group-by-length [BOOL]"]),
+                        "--epochs X", "(default: 4.0)", "--group-by-length [BOOL]"]),
     ("training.evaluate", ["--batch-size N", "(default: 64)", "(default: test)"]),
     ("training.review", ["--near X", "(default: 0.3)", "(default: 127.0.0.1)", "--no-cache"]),
     ("inference.tag", ["--boilerplate-sample N", "(default: 2000)", "--batch-size N", "(default: 32)"]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from inference.blend import RuleBlend, RuleVotes
+from inference.blend import MODEL_ALONE_P, RULE_KINDS, RuleBlend, RuleVotes
 from inference.errors import NewstagError
 from inference.scores import sigmoid, softmax
 from inference.tagger import Tagger
@@ -39,8 +39,8 @@ def calibrate(tagger: Tagger, val, cfg) -> dict:
     t_cal, s_cal = t_logits / t_temp, s_logits / s_temp
     after = {"topic_ece": topic_ece(sigmoid(t_cal), y), "stance_ece": stance_ece(softmax(s_cal), s)}
     keep = blend_rows(rows, cfg.rule_blend, bool(tagger.rule_schema.rules))
-    if isinstance(keep, str):  # the union of rules and model: nothing to fit
-        blend = RuleBlend.union(len(tagger.stances), tagger.stances.index(tagger.rule_schema.default_stance))
+    if isinstance(keep, str):  # the union of rules and model, or the rules first: nothing to fit
+        blend = RuleBlend.union(len(tagger.stances), tagger.stances.index(tagger.rule_schema.default_stance), keep)
         votes = None
     else:
         votes = tagger.rule_votes(articles) if keep is not None else None  # once: to fit, then to tune thresholds
@@ -48,10 +48,12 @@ def calibrate(tagger: Tagger, val, cfg) -> dict:
     tagger.set_blend(blend)
     # a union's thresholds are the model's own: where the rules are silent, the model alone decides
     probs = sigmoid(blend.topic_logits(t_cal, votes)) if votes is not None and blend else sigmoid(t_cal)
-    thresholds = tune_thresholds(probs, y, cfg.min_positives_for_threshold) if cfg.tune_thresholds \
-        else [0.5] * len(tagger.topics)
-    tuned = [t for t, ok in zip(tagger.topics, tunable(y, cfg.min_positives_for_threshold)) if ok] \
-        if cfg.tune_thresholds else []
+    first = isinstance(keep, str) and keep == "rules_first"
+    tune = cfg.tune_thresholds and not first
+    thresholds = tune_thresholds(probs, y, cfg.min_positives_for_threshold) if tune else [0.5] * len(tagger.topics)
+    if first:  # the model alone adds a topic only when it is sure
+        thresholds = [MODEL_ALONE_P] * len(tagger.topics)
+    tuned = [t for t, ok in zip(tagger.topics, tunable(y, cfg.min_positives_for_threshold)) if ok] if tune else []
     info = {"validation_examples": len(rows), "before": before, "after": after,
             "rule_blend": blend.to_manifest() if blend else None,
             # which thresholds were tuned; the others are 0.5 (too few validation positives, or tuning off)
@@ -63,7 +65,8 @@ def calibrate(tagger: Tagger, val, cfg) -> dict:
 def blend_rows(rows: list[dict], mode: str, has_rules: bool) -> np.ndarray | str | None:
     """Which validation articles ``rule_blend`` fits on (a mask), ``"union"`` for the union of rules and model
     (``union``, or ``auto`` with fewer than ``MIN_GOLD_FOR_BLEND`` gold articles: weak labels only, which a fitted
-    blend would only copy), or None for no blend: ``mode`` none, no rules, or too few articles to fit on."""
+    blend would only copy), ``"rules_first"`` for the rules first, or None for no blend: ``mode`` none, no rules,
+    or too few articles to fit on."""
     if mode not in BLEND_MODES:
         raise NewstagError(f"rule_blend: {mode!r} is not one of {', '.join(BLEND_MODES)}")
     gold = np.array([bool(r.get("gold")) for r in rows], dtype=bool)
@@ -71,8 +74,8 @@ def blend_rows(rows: list[dict], mode: str, has_rules: bool) -> np.ndarray | str
         mode = "gold" if gold.sum() >= MIN_GOLD_FOR_BLEND else "union"
     if mode == "none" or not has_rules or not rows:
         return None
-    if mode == "union":
-        return "union"
+    if mode in RULE_KINDS:
+        return mode
     keep = gold if mode == "gold" else np.ones(len(rows), dtype=bool)
     return keep if keep.sum() >= MIN_GOLD_FOR_BLEND else None
 
@@ -101,4 +104,4 @@ def fit_blend(votes: RuleVotes, keep: np.ndarray, y: np.ndarray, s: np.ndarray, 
     return RuleBlend(topic.coef_[0], weights, int(keep.sum()))
 
 
-BLEND_MODES = ("auto", "gold", "all", "union", "none")
+BLEND_MODES = ("auto", "gold", "all", "union", "rules_first", "none")

@@ -84,6 +84,10 @@ def blend_line(blend: dict | None) -> str:
     """How the tagger combines the labeling rules in ``tagger.json`` with the network."""
     if not blend:
         return "the model alone decides (`rule_blend: none`, no rules, or too few articles to fit a blend on)."
+    if blend.get("kind") == "rules_first":
+        return (f"rules first: a topic the rules give is given, the model alone adds one only at probability "
+                f"{blend.get('model_alone_p')} or more (every threshold); the stance is the rules' where they pick one "
+                "other than the default, else the default unless the model is as sure of another.")
     if blend.get("kind") == "union":
         return ("the union: a topic the rules give is given, the model adds those it scores above their "
                 "thresholds; the stance is the rules' where they pick one other than the default, else the model's "
@@ -101,6 +105,9 @@ def threshold_line(cfg: dict) -> str:
     fallback = [t for t in topics if t not in tuned]
     if not cfg["train_config"].get("tune_thresholds", True):
         return "No threshold was tuned (`tune_thresholds: false`): every topic's is 0.5."
+    if (cfg.get("blend") or {}).get("kind") == "rules_first":
+        return (f"No threshold was tuned (`rule_blend: rules_first`): every topic's is "
+                f"{cfg['blend'].get('model_alone_p')}, the probability the model needs to add a topic alone.")
     need = calib.get("min_positives_for_threshold")
     parts = [f"Tuned on the validation split (the best F1): {', '.join(tuned) or 'none'}."]
     if fallback:

@@ -31,7 +31,7 @@ class TrainConfig:
     max_length: int = _f(256, "tokens per window (title included)")
     stride: int = _f(64, "tokens shared by consecutive windows of a long article")
     max_windows: int = _f(8, "windows per article read in training (tagging reads all); 0: all")
-    epochs: float = _f(12.0, "passes over the training split; 0: no fine-tuning, both heads are the linear probe on "
+    epochs: float = _f(4.0, "passes over the training split; 0: no fine-tuning, both heads are the linear probe on "
                                  "the frozen base encoder (minutes, not hours, on a CPU: for thousands of weakly "
                                  "labeled articles, configs/train-weak.yaml)")
     learning_rate: float = _f(1e-4, "peak learning rate (linear warm-up then decay)")
@@ -64,10 +64,12 @@ class TrainConfig:
     group_by_length: bool = _f(True, "batch articles of similar length together (less padding)")
     calibrate: bool = _f(True, "fit temperature scaling on the validation split")
     tune_thresholds: bool = _f(True, "tune one threshold per topic on the validation split")
-    rule_blend: Literal["auto", "gold", "all", "union", "none"] = _f("auto", "combine the labeling rules' votes with the model at tagging time: gold (a blend "
-                                 "fitted on the validation split's hand-labeled articles, at least 20), all (fitted on "
-                                 "every article, weak labels too), union (the rules' topics and stance where they "
-                                 "give one, the model's besides), auto (gold when there are enough, else union), none")
+    rule_blend: Literal["auto", "gold", "all", "union", "rules_first", "none"] = _f(
+        "rules_first", "combine the labeling rules' votes with the model at tagging time: gold (a blend fitted on the "
+        "validation split's hand-labeled articles, at least 20), all (fitted on every article, weak labels too), "
+        "union (the rules' topics and stance where they give one, the model's besides), rules_first (the rules' "
+        "topics and stance; the model adds a topic or another stance only at probability 0.99 or more: for training "
+        "data unlike the text to tag, such as the invented sample), auto (gold when there are enough, else union), none")
     min_positives_for_threshold: int = _f(30, "validation positives a topic needs for a tuned threshold, else 0.5 (fewer overfit the threshold)")
     logging_steps: int = _f(10, "optimizer steps between training-loss logs; an epoch's row shows the mean of its logs")
     save_total_limit: int = _f(2, "checkpoints kept during training (the best is always kept)")

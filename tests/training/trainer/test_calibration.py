@@ -47,6 +47,32 @@ def test_the_union_gives_the_rules_topics_and_stance_and_the_model_the_rest():
     assert calls.tolist() == [1, 0, 2]
 
 
+def test_rules_first_gives_the_rules_tags_and_the_model_only_what_it_is_sure_of():
+    from inference.blend import FIRST_P, MODEL_ALONE_P, RuleBlend, RuleVotes
+    from inference.scores import sigmoid, softmax
+
+    assert blend_rows(_rows(N, 100), "rules_first", has_rules=True) == "rules_first"
+    # 4 articles, 2 topics; stances supportive, critical, neutral (the default, index 2)
+    picks = np.array([1, 2, 2, 2])  # the rules: critical on the first, the default elsewhere
+    votes = RuleVotes(margins=np.array([[0.0, -1.0], [-1.0, -1.0], [-1.0, -2.0], [-0.5, -1.0]]),
+                      stance=np.zeros((4, 3)), voters=[{}] * 4, picks=picks)
+    sure, unsure = np.log(0.995 / 0.005), np.log(0.95 / 0.05)
+    model = np.array([[-5.0, -5.0], [unsure, -5.0], [sure, -5.0], [-5.0, -5.0]])
+    manifest = RuleBlend.union(3, 2, "rules_first").to_manifest()
+    blend = RuleBlend.from_manifest({"stances": ["s", "c", "n"], "blend": manifest})
+    assert blend.kind == "rules_first" and manifest["model_alone_p"] == MODEL_ALONE_P
+    given = sigmoid(blend.topic_logits(model, votes)) >= MODEL_ALONE_P  # rules_first's thresholds
+    # the rules' topic (at FIRST_P, above the threshold); the model's 0.95 alone is not enough, its 0.995 is
+    assert given[:, 0].tolist() == [True, False, True, False] and not given[:, 1].any()
+    assert sigmoid(blend.topic_logits(model, votes))[0, 0] >= FIRST_P - 1e-9
+    stance_model = np.array([[0.0, 0.0, 3.0],  # the rules' critical beats the model's neutral
+                             [np.log(0.95 / 0.025), 0.0, 0.0],  # the model at 0.95 supportive: the default stands
+                             [0.0, np.log(0.995 / 0.0025), 0.0],  # the model sure of critical: its call
+                             [0.0, 0.0, 1.0]])  # both say neutral
+    calls = softmax(blend.stance_logits(stance_model, votes)).argmax(1)
+    assert calls.tolist() == [1, 2, 1, 2]
+
+
 def test_all_fits_on_every_article_and_none_on_none():
     assert blend_rows(_rows(0, N), "all", has_rules=True).all()
     assert blend_rows(_rows(N, N), "none", has_rules=True) is None
@@ -57,7 +83,7 @@ def test_no_rules_gives_no_blend():
 
 
 def test_unknown_mode_names_the_allowed_ones():
-    with pytest.raises(NewstagError, match="rule_blend: 'sometimes' is not one of auto, gold, all, union, none"):
+    with pytest.raises(NewstagError, match="rule_blend: 'sometimes' is not one of auto, gold, all, union, rules_first, none"):
         blend_rows(_rows(N, 0), "sometimes", has_rules=True)
     assert isinstance(blend_rows(_rows(N, 0), "gold", has_rules=True), np.ndarray)
 
