@@ -29,6 +29,7 @@ import numpy as np
 
 from .rules import LabelingFunction, label_scores, rule_stance, vote
 from .schema import Schema
+from .scores import softmax
 
 MARGIN_CLIP = 3.0
 UNION_P = 0.99  # the probability a topic the rules give gets under the union blend (at least)
@@ -116,8 +117,7 @@ class RuleBlend:
         rows = np.flatnonzero(votes.picks != self.default_stance)  # the rules' pick, at UNION_P or more
         out[rows, votes.picks[rows]] = out[rows].max(axis=1) + UNION_LOGIT
         if self.kind == "rules_first":  # elsewhere the default stance, unless the model is sure of another
-            shifted = out - out.max(axis=1, keepdims=True)
-            sure = np.exp(shifted).max(axis=1) / np.exp(shifted).sum(axis=1) >= MODEL_ALONE_P
+            sure = softmax(out).max(axis=1) >= MODEL_ALONE_P
             rest = np.flatnonzero((votes.picks == self.default_stance) & ~sure)
             out[rest, self.default_stance] = out[rest].max(axis=1) + UNION_LOGIT
         return out

@@ -48,15 +48,17 @@ def calibrate(tagger: Tagger, val, cfg) -> dict:
     tagger.set_blend(blend)
     # a union's thresholds are the model's own: where the rules are silent, the model alone decides
     probs = sigmoid(blend.topic_logits(t_cal, votes)) if votes is not None and blend else sigmoid(t_cal)
-    first = isinstance(keep, str) and keep == "rules_first"
+    first = blend is not None and blend.kind == "rules_first"
     tune = cfg.tune_thresholds and not first
-    thresholds = tune_thresholds(probs, y, cfg.min_positives_for_threshold) if tune else [0.5] * len(tagger.topics)
     if first:  # the model alone adds a topic only when it is sure
         thresholds = [MODEL_ALONE_P] * len(tagger.topics)
+    else:
+        thresholds = tune_thresholds(probs, y, cfg.min_positives_for_threshold) if tune else [0.5] * len(tagger.topics)
     tuned = [t for t, ok in zip(tagger.topics, tunable(y, cfg.min_positives_for_threshold)) if ok] if tune else []
     info = {"validation_examples": len(rows), "before": before, "after": after,
             "rule_blend": blend.to_manifest() if blend else None,
-            # which thresholds were tuned; the others are 0.5 (too few validation positives, or tuning off)
+            # which thresholds were tuned; the others are 0.5 (too few validation positives, or tuning off), or
+            # MODEL_ALONE_P under rules_first
             "tuned_thresholds": tuned, "min_positives_for_threshold": cfg.min_positives_for_threshold}
     tagger.set_calibration({"topic": t_temp, "stance": s_temp}, dict(zip(tagger.topics, thresholds)), info)
     return info | {"thresholds": tagger.config["thresholds"], "temperature": tagger.config["temperature"]}
