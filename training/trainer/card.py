@@ -103,11 +103,11 @@ def threshold_line(cfg: dict) -> str:
         return "No threshold was tuned (no validation split to tune on): every topic's is 0.5."
     tuned = [t for t in topics if t in calib["tuned_thresholds"]]
     fallback = [t for t in topics if t not in tuned]
-    if not cfg["train_config"].get("tune_thresholds", True):
-        return "No threshold was tuned (`tune_thresholds: false`): every topic's is 0.5."
-    if (cfg.get("blend") or {}).get("kind") == "rules_first":
+    if (cfg.get("blend") or {}).get("kind") == "rules_first":  # set whatever tune_thresholds says
         return (f"No threshold was tuned (`rule_blend: rules_first`): every topic's is "
                 f"{cfg['blend'].get('model_alone_p')}, the probability the model needs to add a topic alone.")
+    if not cfg["train_config"].get("tune_thresholds", True):
+        return "No threshold was tuned (`tune_thresholds: false`): every topic's is 0.5."
     need = calib.get("min_positives_for_threshold")
     parts = [f"Tuned on the validation split (the best F1): {', '.join(tuned) or 'none'}."]
     if fallback:

@@ -78,3 +78,11 @@ def test_the_license_comes_from_the_base_models_card(tmp_path):
     assert base_license(default_base_model()) == "apache-2.0"  # the bundled all-MiniLM-L6-v2's card
     (tmp_path / "README.md").write_text("# no header\n", encoding="utf-8")
     assert base_license(tmp_path) is None and base_license(tmp_path / "absent") is None
+
+
+def test_threshold_line_under_rules_first_gives_the_models_bar_even_with_tuning_off():
+    blend = {"kind": "rules_first", "model_alone_p": 0.99}
+    cfg = {"thresholds": {"a": 0.99}, "train_config": {"tune_thresholds": False}, "blend": blend,
+           "calibration": {"tuned_thresholds": [], "min_positives_for_threshold": 30}}
+    assert threshold_line(cfg) == ("No threshold was tuned (`rule_blend: rules_first`): every topic's is 0.99, the "
+                                   "probability the model needs to add a topic alone.")
