@@ -21,8 +21,12 @@ queue's novelty uses, ``training.reviewer.signals.pool_embeddings``) and its
 labeling-rule votes are computed once (fired and clipped margin per topic, stance scores). The heads are then
 fitted on these features, the trainer's probe (``training.trainer.probe.fit_linear_heads``: weighted logistic
 regression per topic, softmax regression for the stance, L2 ``--l2``, balanced stance class weights) on the sample
-plus the reviewed articles (weight ``--review-weight`` each); topics are given at 0.5. At 0 reviewed articles it
-is the sample alone. Beside them: the labeling rules and the ``--model`` folder as it is, on the same halves.
+plus the reviewed articles (weight ``--review-weight`` each). The retrained heads tag with the rules as the
+tagger's ``union`` blend does (``inference.blend``: the rules' topics stand and the heads add theirs at 0.5; the
+stance is the rules' where they pick one, else the default unless the heads are 0.99 sure): that is the headline
+curve. Beside it the heads alone (topics at 0.5, their stance argmax) and ``rules_first`` (the heads add a topic or
+a stance only at 0.99). At 0 reviewed articles the heads know the sample alone. Also beside them: the labeling
+rules and the ``--model`` folder as it is, on the same halves.
 
 Last, the review step's latency: ``newstag-review``'s app with the ``--model`` tagger over the bundled sample built
 without its labels, served on 127.0.0.1 and driven by an HTTP client: ``--steps`` times, POST a decision and GET the
@@ -43,7 +47,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .common_train import LABELS, SAMPLE, SAMPLE_GOLD, build
+from .common_train import (
+    CONFIG,
+    LABELS,
+    SAMPLE,
+    SAMPLE_GOLD,
+    build,
+    dataset_rows,
+    resolved_config,
+    train,
+    write_jsonl,
+)
 from .real_metrics import score_tags
 from .results import PLOTS, benchmark_parser, finish, save_plot, shared_dir, skip_if_missing
 
@@ -63,6 +77,11 @@ def parse_args(argv=None):
     p.add_argument("--review-weight", type=float, default=3.0, help="training weight of a reviewed article")
     p.add_argument("--l2", type=float, default=1e-2, help="L2 penalty of the retrained heads (standardised features)")
     p.add_argument("--steps", type=int, default=50, help="review steps timed over HTTP")
+    p.add_argument("--finetune", type=int, default=0, metavar="N",
+                   help="also the product path: newstag-build the sample plus the queue's first N articles as hand "
+                        "labels, newstag-train on it and score it with each rule_blend (0, the default: skip; 100 "
+                        "takes about 8 min on a 2-core CPU with bf16)")
+    p.add_argument("--finetune-epochs", type=float, help="newstag-train --epochs for --finetune (default: the config's)")
     return p.parse_args(argv)
 
 
@@ -76,9 +95,9 @@ def rule_features(margins: np.ndarray, rule_stance: np.ndarray) -> np.ndarray:
 
 
 # ---- the retrained heads -------------------------------------------------------------------------------------
-def probe_predict(x_train, topic_y, stance_y, weights, x_test, l2: float, n_stances: int):
+def probe_logits(x_train, topic_y, stance_y, weights, x_test, l2: float, n_stances: int):
     """Fit the probe's heads (``fit_linear_heads``, balanced stance class weights) on (x_train, labels, weights);
-    on ``x_test``: topic decisions at 0.5 (articles, topics) and the stance argmax (articles,)."""
+    their topic logits (articles, topics) and stance logits (articles, stances) on ``x_test``."""
     import torch
 
     from training.trainer.probe import fit_linear_heads, raw_heads
@@ -91,18 +110,97 @@ def probe_predict(x_train, topic_y, stance_y, weights, x_test, l2: float, n_stan
                                        torch.as_tensor(np.asarray(topic_y), dtype=torch.float32), s, n_stances, w,
                                        None, stance_weight, l2))
     xt = torch.as_tensor(np.asarray(x_test), dtype=torch.float32)
-    topic_on = (xt @ heads["topic_weight"].T + heads["topic_bias"] >= 0).numpy()
-    return topic_on, (xt @ heads["stance_weight"].T + heads["stance_bias"]).argmax(1).numpy()
+    return ((xt @ heads["topic_weight"].T + heads["topic_bias"]).numpy().astype(np.float64),
+            (xt @ heads["stance_weight"].T + heads["stance_bias"]).numpy().astype(np.float64))
 
 
-def fit_and_score(x_train, topics_train, stance_train, weights, x_test, gold_test, args, topics, stances) -> dict:
-    """Fit the probe's heads on (x_train, labels, weights) and score them on the test half (topics at 0.5)."""
+def probe_predict(x_train, topic_y, stance_y, weights, x_test, l2: float, n_stances: int):
+    """The probe's heads alone on ``x_test``: topic decisions at 0.5 (articles, topics), the stance argmax."""
+    topic, stance = probe_logits(x_train, topic_y, stance_y, weights, x_test, l2, n_stances)
+    return topic >= 0, stance.argmax(1)
+
+
+# how the retrained heads tag: alone, or with the rules as the tagger's blends combine them (inference.blend)
+COMPOSITIONS = ("union", "heads alone", "rules first")
+
+
+def fit_and_score(x_train, topics_train, stance_train, weights, x_test, votes_test, gold_test, args, topics,
+                  stances, default_stance: int) -> dict:
+    """Fit the probe's heads on (x_train, labels, weights) and score them on the test half in each of
+    ``COMPOSITIONS``: the heads alone (topics at 0.5), the ``union`` blend with the test half's rule votes
+    (``votes_test``, a ``RuleVotes``; topics the rules give stand, the heads add theirs at 0.5, the rules' stance
+    where they pick one) and ``rules_first`` (the heads add a topic, or replace the default stance, at 0.99)."""
+    from inference.blend import MODEL_ALONE_P, RuleBlend
+
     y = [[t in row for t in topics] for row in topics_train]
     s = [stances.index(x) for x in stance_train]
-    topic_on, stance_at = probe_predict(x_train, y, s, weights, x_test, args.l2, len(stances))
-    pred_topics = [{t for t, on in zip(topics, row) if on} for row in topic_on]
-    return score_tags([set(g["topics"]) for g in gold_test], pred_topics, [g["stance"] for g in gold_test],
-                      [stances[i] for i in stance_at], topics, stances)
+    topic, stance = probe_logits(x_train, y, s, weights, x_test, args.l2, len(stances))
+    first_bar = float(np.log(MODEL_ALONE_P / (1 - MODEL_ALONE_P)))
+    decided = {"heads alone": (topic >= 0, stance.argmax(1))}
+    for name, kind, bar in (("union", "union", 0.0), ("rules first", "rules_first", first_bar)):
+        blend = RuleBlend.union(len(stances), default_stance, kind)
+        decided[name] = (blend.topic_logits(topic, votes_test) >= bar,
+                         blend.stance_logits(stance, votes_test).argmax(1))
+    gold = [set(g["topics"]) for g in gold_test], [g["stance"] for g in gold_test]
+    return {name: score_tags(gold[0], [{t for t, on in zip(topics, row) if on} for row in topic_on], gold[1],
+                             [stances[i] for i in stance_at], topics, stances)
+            for name, (topic_on, stance_at) in decided.items()}
+
+
+# ---- the product path: newstag-build, newstag-train, each rule_blend -----------------------------------------
+FINETUNE_BLENDS = ("rules_first", "union", "gold")
+
+
+def blends_scored(model: Path, val: list[dict], cfg_args, articles: list[tuple[str, str]], gold: list[dict],
+                  topics, stances) -> dict:
+    """The trained ``model`` calibrated on ``val`` (its validation split) as newstag-train does with each of
+    ``FINETUNE_BLENDS`` (training itself does not depend on the blend), then scored on ``articles``."""
+    from inference import Tagger
+    from training.trainer.calibration import calibrate
+
+    out = {}
+    for blend in FINETUNE_BLENDS:
+        tagger = Tagger.from_pretrained(model, device="cpu")
+        calibrate(tagger, val, resolved_config(cfg_args, rule_blend=blend))
+        tags = tagger.predict(articles, evidence=False)
+        out[blend] = score_tags([set(g["topics"]) for g in gold], [set(t.topic_names) for t in tags],
+                                [g["stance"] for g in gold], [t.stance for t in tags], topics, stances)
+    return out
+
+
+def finetune_path(args, dev: list[dict], halves, queue_picks: list[list[int]], model_dir: Path, sample_data: Path,
+                  tmp: Path, topics, stances) -> dict:
+    """The loop as an analyst runs it: per half, ``newstag-build`` the bundled sample and the queue's first
+    ``args.finetune`` articles of the review half with their gold labels (one gold file: the sample's labels and
+    the decisions), ``newstag-train`` with ``configs/train.yaml``, and the model scored on the other half with
+    each rule_blend; at 0 reviewed, the ``--model`` folder calibrated the same ways on the sample's validation
+    split. Returns {"0" | "N": {blend: [score per half]}} and the seconds spent."""
+    import argparse
+
+    cfg_args = argparse.Namespace(config=str(CONFIG), epochs=args.finetune_epochs, lr=None, batch_size=None,
+                                  max_length=None, max_steps=None, extra=[])
+    started = time.perf_counter()
+    sample_val = dataset_rows(sample_data)["validation"]
+    got: dict[str, dict[str, list]] = {"0": {b: [] for b in FINETUNE_BLENDS},
+                                      str(args.finetune): {b: [] for b in FINETUNE_BLENDS}}
+    for k, ((review, score), picked) in enumerate(zip((halves, halves[::-1]), queue_picks)):
+        test = [dev[i] for i in score]
+        articles = [(a["title"], a["text"]) for a in test]
+        for blend, res in blends_scored(model_dir, sample_val, cfg_args, articles, test, topics, stances).items():
+            got["0"][blend].append(res)
+        reviewed = [dev[review[i]] for i in picked[: args.finetune]]
+        inputs = write_jsonl(tmp / f"finetune{k}_articles.jsonl",
+                             ({"id": a["id"], "title": a["title"], "text": a["text"]} for a in reviewed))
+        gold = tmp / f"finetune{k}_gold.jsonl"
+        gold.write_text(SAMPLE_GOLD.read_text(encoding="utf-8").rstrip("\n") + "\n" + "".join(
+            json.dumps({"id": a["id"], "topics": a["topics"], "stance": a["stance"]}) + "\n" for a in reviewed),
+            encoding="utf-8")
+        data = build([SAMPLE, inputs], tmp / f"finetune{k}_data", gold=gold)
+        run = train(data, tmp / f"finetune{k}_model", cfg_args)
+        val = dataset_rows(data)["validation"]
+        for blend, res in blends_scored(run.model, val, cfg_args, articles, test, topics, stances).items():
+            got[str(args.finetune)][blend].append(res)
+    return {"scores": got, "seconds": time.perf_counter() - started}
 
 
 def chosen(queue, gold: list[dict], mode: str, budget: int) -> list[int]:
@@ -163,12 +261,16 @@ def plot(curves: dict, refs: dict, sample_size: int, png: Path) -> None:
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for ax, key, title in zip(axes, ("topic", "stance"), ("topic micro-F1", "stance macro-F1")):
+        head = curves[COMPOSITIONS[0]]
         for name, style in zip(SELECTIONS, ("o-", "^:", "s--")):
-            mean = [curves[name][b][key][0] for b in BUDGETS]
-            ax.plot(BUDGETS, mean, style, label=f"{name} (selection)")
+            mean = [head[name][b][key][0] for b in BUDGETS]
+            ax.plot(BUDGETS, mean, style, label=f"{name} (selection), {COMPOSITIONS[0]} with the rules")
             if name == "random":
-                sd = [curves[name][b][key][1] for b in BUDGETS]
+                sd = [head[name][b][key][1] for b in BUDGETS]
                 ax.fill_between(BUDGETS, np.subtract(mean, sd), np.add(mean, sd), alpha=0.2)
+        for name, style in zip(("queue", "random"), ("o-", "s--")):
+            ax.plot(BUDGETS, [curves["heads alone"][name][b][key][0] for b in BUDGETS], style, alpha=0.45,
+                    color="tab:red" if name == "queue" else "tab:purple", label=f"{name}, heads alone")
         for (name, value), ls in zip(refs[key].items(), (":", "-.")):
             ax.axhline(value, linestyle=ls, color="grey", label=name)
         ax.set_xlabel(f"reviewed real articles (plus the bundled sample's {sample_size} hand-labeled ones)")
@@ -199,6 +301,7 @@ def main(argv=None) -> int:
         return 0
     shared, dev_file, model_dir = found
     from inference import Tagger, model_folder
+    from inference.blend import RuleVotes
     from training import dataset_folder
     from training.reviewer.queue import ReviewQueue, Signals, near_groups
     from training.reviewer.signals import pool_embeddings, pool_signals
@@ -225,6 +328,7 @@ def main(argv=None) -> int:
                                    rule_features(sample_votes.margins, sample_votes.stance)], axis=1)
         x_dev = np.concatenate([signals.embeddings, rule_features(signals.margins, signals.rule_stance)], axis=1)
         features_s = time.perf_counter() - t0
+        default_stance = stances.index(schema.default_stance)
         prior = np.array([sum(t in r["gold_topics"] for r in sample) for t in topics], dtype=float)
 
         order = np.random.default_rng(args.split_seed).permutation(len(dev))
@@ -232,12 +336,16 @@ def main(argv=None) -> int:
         runs = {name: {b: [] for b in BUDGETS} for name in SELECTIONS}
         refs_runs = {"rules": [], "model": []}
         rare_found = {name: [] for name in SELECTIONS}
+        queue_picks = []
         t0 = time.perf_counter()
         for review, score in (halves, halves[::-1]):
             sub = Signals(signals.topics, signals.stances, signals.margins[review], signals.need,
                           signals.rule_stance[review], signals.topic_p[review], signals.thresholds,
                           signals.stance_p[review], signals.embeddings[review])
             gold_r, gold_s = [dev[i] for i in review], [dev[i] for i in score]
+            picks = signals.rule_stance_index[score]
+            votes_s = RuleVotes(signals.margins[score], signals.rule_stance[score], [],
+                                np.where(picks >= 0, picks, default_stance))
             gs = ([set(g["topics"]) for g in gold_s], [g["stance"] for g in gold_s])
             refs_runs["rules"].append(score_tags(gs[0], [{t for t, on in zip(topics, signals.rules_fired[i]) if on}
                                                           for i in score], gs[1],
@@ -252,6 +360,8 @@ def main(argv=None) -> int:
                     q = ReviewQueue(sub, [groups[i] for i in review], prior, len(sample), seed=seed,
                                     diversity=name != "queue without novelty")
                     picked = chosen(q, gold_r, "teach" if name == "queue" else "random", max(BUDGETS))
+                    if name == "queue":
+                        queue_picks.append(picked)
                     rare_found[name].append(sum(bool(set(gold_r[i]["topics"]) - {"armed_conflict"})
                                                 for i in picked[:100]))
                     for b in BUDGETS:
@@ -260,17 +370,20 @@ def main(argv=None) -> int:
                                             [r["gold_topics"] for r in sample] + [g["topics"] for g in got],
                                             [r["gold_stance"] for r in sample] + [g["stance"] for g in got],
                                             [1.0] * len(sample) + [args.review_weight] * len(got), x_dev[score],
-                                            gold_s, args, topics, stances)
+                                            votes_s, gold_s, args, topics, stances, default_stance)
                         runs[name][b].append(res)
         fit_s = time.perf_counter() - t0
         latency = step_latency(tagger, model_id, tmp, args.steps)
+        product = (finetune_path(args, dev, halves, queue_picks, model_dir, tmp / "sample", tmp, topics, stances)
+                   if args.finetune > 0 else None)
 
     def stat(results, key):
         vals = [r[key] for r in results]
         return float(np.mean(vals)), float(np.std(vals))
 
-    curves = {n: {b: {"topic": stat(v, "topic_micro_f1"), "stance": stat(v, "stance_macro_f1")} for b, v in d.items()}
-              for n, d in runs.items()}
+    curves = {c: {n: {b: {"topic": stat([r[c] for r in v], "topic_micro_f1"),
+                          "stance": stat([r[c] for r in v], "stance_macro_f1")} for b, v in d.items()}
+                  for n, d in runs.items()} for c in COMPOSITIONS}
     refs = {"topic": {f"the rules ({stat(refs_runs['rules'], 'topic_micro_f1')[0]:.3f})":
                       stat(refs_runs["rules"], "topic_micro_f1")[0],
                       f"the --model folder as it is ({stat(refs_runs['model'], 'topic_micro_f1')[0]:.3f})":
@@ -282,24 +395,36 @@ def main(argv=None) -> int:
     metrics = {"dev articles": len(dev), "halves": f"{len(halves[0])} / {len(halves[1])} (seed {args.split_seed})",
                "sample articles (hand labels)": len(sample), "random seeds": args.random_seeds,
                "retrained model": f"probe heads (L2 {args.l2:g}, reviewed weight {args.review_weight:g}) on the "
-                                  f"frozen {args.model} encoder's first-window features + rule votes; topics at 0.5"}
+                                  f"frozen {args.model} encoder's first-window features + rule votes, tagging with "
+                                  "the rules as the union blend does (rules' topics stand, heads add theirs at 0.5, "
+                                  "the rules' stance where they pick one); beside it the heads alone and rules first "
+                                  "(heads add at 0.99)"}
+    head = COMPOSITIONS[0]
     for b in BUDGETS:
-        for name in SELECTIONS:
-            for key, label in (("topic", "topic micro-F1"), ("stance", "stance macro-F1")):
-                mean, sd = curves[name][b][key]
-                metrics[f"{name} {b} reviewed {label}"] = round(mean, 4)
-                if name == "random":
-                    metrics[f"{name} {b} reviewed {label} sd"] = round(sd, 4)
+        for c in COMPOSITIONS:
+            for name in SELECTIONS if c == head else ("queue", "random"):
+                for key, label in (("topic", "topic micro-F1"), ("stance", "stance macro-F1")):
+                    mean, sd = curves[c][name][b][key]
+                    metrics[f"{c}: {name} {b} reviewed {label}"] = round(mean, 4)
+                    if name == "random" and c == head:
+                        metrics[f"{c}: {name} {b} reviewed {label} sd"] = round(sd, 4)
     for key, label in (("topic_micro_f1", "topic micro-F1"), ("stance_macro_f1", "stance macro-F1")):
         metrics[f"rules {label}"] = round(stat(refs_runs["rules"], key)[0], 4)
         metrics[f"{args.model} as it is {label}"] = round(stat(refs_runs["model"], key)[0], 4)
     for other in ("random", "queue without novelty"):
         for b in (25, 50, 100):
             for key, label in (("topic", "topic micro-F1"), ("stance", "stance macro-F1")):
-                metrics[f"queue minus {other} at {b}, {label} (points)"] = round(
-                    100 * (curves["queue"][b][key][0] - curves[other][b][key][0]), 1)
+                metrics[f"{head}: queue minus {other} at {b}, {label} (points)"] = round(
+                    100 * (curves[head]["queue"][b][key][0] - curves[head][other][b][key][0]), 1)
     metrics["of the first 100 picked, articles with a topic other than armed_conflict (" + " / ".join(SELECTIONS)
             + " mean)"] = " / ".join(f"{np.mean(rare_found[name]):.1f}" for name in SELECTIONS)
+    if product:
+        for n, by_blend in product["scores"].items():
+            for blend, results in by_blend.items():
+                for key, label in (("topic_micro_f1", "topic micro-F1"), ("stance_macro_f1", "stance macro-F1")):
+                    where = f"the {args.model} folder" if n == "0" else f"newstag-train on the sample + {n} reviewed"
+                    metrics[f"product path, {where}, rule_blend {blend}: {label}"] = round(stat(results, key)[0], 4)
+        metrics["product path s"] = round(product["seconds"], 1)
     metrics.update(latency)
     metrics.update({"dev signals s": round(signals_s, 1), "features s": round(features_s, 1),
                     "fits s": round(fit_s, 1), "benchmark wall min": round((time.perf_counter() - started) / 60, 2)})

@@ -90,8 +90,9 @@ def blend_line(blend: dict | None) -> str:
                 "other than the default, else the default unless the model is as sure of another.")
     if blend.get("kind") == "union":
         return ("the union: a topic the rules give is given, the model adds those it scores above their "
-                "thresholds; the stance is the rules' where they pick one other than the default, else the model's "
-                "(no hand labels to fit a blend on).")
+                "thresholds; the stance is the rules' where they pick one other than the default, else the default "
+                f"unless the model is {blend.get('model_alone_p', 0.99)} sure of another (no hand labels to fit a "
+                "blend on).")
     return f"a logistic blend of model scores and rule votes fitted on {blend.get('fitted_on', 0)} validation articles."
 
 

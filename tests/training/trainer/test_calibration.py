@@ -26,7 +26,7 @@ def test_auto_without_enough_gold_gives_the_union():
     assert blend_rows(_rows(0, 100), "auto", has_rules=False) is None
 
 
-def test_the_union_gives_the_rules_topics_and_stance_and_the_model_the_rest():
+def test_the_union_gives_the_rules_topics_and_stance_and_the_model_the_rest_of_the_topics():
     from inference.blend import UNION_P, RuleBlend, RuleVotes
     from inference.rules import rule_stance
     from inference.scores import sigmoid, softmax
@@ -41,10 +41,12 @@ def test_the_union_gives_the_rules_topics_and_stance_and_the_model_the_rest():
     p = sigmoid(blend.topic_logits(model, votes))
     assert p[0, 0] >= UNION_P - 1e-9 and p[1, 0] == pytest.approx(sigmoid(3.0))  # rules give it / the model does
     assert p[2, 0] == pytest.approx(sigmoid(6.0)) and (p[:, 1] < 0.01).all()  # the higher of the two; neither
-    stance_model = np.array([[0.0, 0.0, 2.0], [1.0, 0.0, 0.0], [0.0, 0.0, 2.0]])
+    sure = np.log(0.995 / 0.0025)
+    stance_model = np.array([[0.0, 0.0, 2.0], [1.0, 0.0, 0.0], [sure, 0.0, 0.0]])
     calls = softmax(blend.stance_logits(stance_model, votes)).argmax(1)
-    # the rules' critical wins; a neutral pick (the default) and a tie leave the model's call
-    assert calls.tolist() == [1, 0, 2]
+    # the rules' critical wins; where the rules leave the default (the second) or tie (the third) the default
+    # stands unless the model is sure of another (the third: supportive at 0.995)
+    assert calls.tolist() == [1, 2, 0]
 
 
 def test_rules_first_gives_the_rules_tags_and_the_model_only_what_it_is_sure_of():
