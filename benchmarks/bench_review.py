@@ -3,6 +3,7 @@
 Example:
     python -m benchmarks.bench_review --model runs/demo/model                 # about 10 min on a 2-core CPU
     python -m benchmarks.bench_review --model runs/demo/model --random-seeds 1 --steps 10 --no-record
+    python -m benchmarks.bench_review --model runs/demo/model --finetune 100    # + the product path: 15 min
 
 A simulated analyst on ``SHARED/gold/real_dev.jsonl`` (575 real articles; only aggregate figures are printed):
 the dev set is cut in two seeded halves. The labels of one half answer for the analyst: the review queue
@@ -27,6 +28,13 @@ stance is the rules' where they pick one, else the default unless the heads are 
 curve. Beside it the heads alone (topics at 0.5, their stance argmax) and ``rules_first`` (the heads add a topic or
 a stance only at 0.99). At 0 reviewed articles the heads know the sample alone. Also beside them: the labeling
 rules and the ``--model`` folder as it is, on the same halves.
+
+``--finetune N``: the loop as the README runs it, beside the fast simulation. Per half, ``newstag-build`` the
+bundled sample plus the queue's first N articles of the review half with their gold labels, ``newstag-train``
+(``configs/train.yaml``, the transformer fine-tuned) on it, and the model calibrated as newstag-train does with each
+``rule_blend`` (``rules_first``, the default; ``union``; ``gold``, a blend fitted on the validation split's hand
+labels: training does not depend on the blend, so one training serves all three) and scored on the other half;
+at 0, the ``--model`` folder calibrated the same three ways on the sample's validation split.
 
 Last, the review step's latency: ``newstag-review``'s app with the ``--model`` tagger over the bundled sample built
 without its labels, served on 127.0.0.1 and driven by an HTTP client: ``--steps`` times, POST a decision and GET the
@@ -253,13 +261,13 @@ def step_latency(tagger, model_id: str, tmp: Path, steps: int) -> dict:
             "review pool articles": len(session.rows), "review start s (score the pool, no cache)": round(open_s, 1)}
 
 
-def plot(curves: dict, refs: dict, sample_size: int, png: Path) -> None:
+def plot(curves: dict, refs: dict, sample_size: int, png: Path, product: dict | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 6.2))
     for ax, key, title in zip(axes, ("topic", "stance"), ("topic micro-F1", "stance macro-F1")):
         head = curves[COMPOSITIONS[0]]
         for name, style in zip(SELECTIONS, ("o-", "^:", "s--")):
@@ -271,14 +279,20 @@ def plot(curves: dict, refs: dict, sample_size: int, png: Path) -> None:
         for name, style in zip(("queue", "random"), ("o-", "s--")):
             ax.plot(BUDGETS, [curves["heads alone"][name][b][key][0] for b in BUDGETS], style, alpha=0.45,
                     color="tab:red" if name == "queue" else "tab:purple", label=f"{name}, heads alone")
+        for blend, marker in zip(FINETUNE_BLENDS, ("D", "P", "X")) if product else ():
+            points = [(int(n), np.mean([r["topic_micro_f1" if key == "topic" else "stance_macro_f1"]
+                                        for r in by_blend[blend]])) for n, by_blend in product["scores"].items()]
+            ax.plot(*zip(*points), marker, markersize=8, color="black", alpha=0.8 if blend == "rules_first" else 0.4,
+                    label=f"newstag-train on the sample + the queue's, rule_blend {blend}")
         for (name, value), ls in zip(refs[key].items(), (":", "-.")):
             ax.axhline(value, linestyle=ls, color="grey", label=name)
         ax.set_xlabel(f"reviewed real articles (plus the bundled sample's {sample_size} hand-labeled ones)")
         ax.set_title(title + " on the other half of the dev set")
         ax.set_xticks(BUDGETS)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    save_plot(fig, png)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8, frameon=False)
+    save_plot(fig, png, rect=(0, 0.22, 1, 1))
 
 
 def dev_and_model(args, hint: str, also: Sequence[str] = ()) -> tuple[Path, Path, Path] | None:
@@ -429,7 +443,7 @@ def main(argv=None) -> int:
     metrics.update({"dev signals s": round(signals_s, 1), "features s": round(features_s, 1),
                     "fits s": round(fit_s, 1), "benchmark wall min": round((time.perf_counter() - started) / 60, 2)})
     png = (Path(tempfile.gettempdir()) if args.no_record else PLOTS) / "review_learning_curve.png"
-    plot(curves, refs, len(sample), png)
+    plot(curves, refs, len(sample), png, product)
     print(f"plot: {png}")
     return finish(NAME, metrics, args.no_record, plots=[] if args.no_record else [png])
 

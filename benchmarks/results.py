@@ -40,11 +40,12 @@ def benchmark_parser(name: str, doc: str) -> argparse.ArgumentParser:
     return p
 
 
-def save_plot(fig, path: Path) -> None:
-    """Lay out ``fig``, write it to ``path`` as a PNG (its folder made if needed) and close it."""
+def save_plot(fig, path: Path, rect: tuple[float, float, float, float] | None = None) -> None:
+    """Lay out ``fig`` (its axes inside ``rect``, figure fractions left, bottom, right, top: room for a legend
+    below them), write it to ``path`` as a PNG (its folder made if needed) and close it."""
     import matplotlib.pyplot as plt
 
-    fig.tight_layout()
+    fig.tight_layout(rect=rect)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -82,13 +83,23 @@ def machine() -> str:
     return f"{platform.platform()} | {count} | {model}"
 
 
+# what benchmarks write themselves: a change there does not make the code a run measured differ from the commit
+OUTPUTS = (":!benchmarks/results.jsonl", ":!benchmarks/RESULTS.md", ":!benchmarks/plots")
+
+
 def commit() -> str:
+    """HEAD's short hash, with ``+uncommitted`` where tracked files other than the benchmarks' outputs differ from
+    it (the run measured code that no commit holds); ``unknown`` outside a git checkout."""
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
                              timeout=10)
+        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", ".", *OUTPUTS], cwd=REPO,
+                               capture_output=True, timeout=10).returncode == 1
     except (OSError, subprocess.SubprocessError):
         return "unknown"
-    return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else "unknown"
+    if out.returncode != 0 or not out.stdout.strip():
+        return "unknown"
+    return out.stdout.strip() + ("+uncommitted" if dirty else "")
 
 
 def command_line() -> str:

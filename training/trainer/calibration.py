@@ -3,6 +3,8 @@ decision threshold per topic, set on the ``Tagger`` in memory (the model folder 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from inference.blend import MODEL_ALONE_P, RULE_KINDS, RuleBlend, RuleVotes
@@ -45,6 +47,9 @@ def calibrate(tagger: Tagger, val, cfg) -> dict:
     else:
         votes = tagger.rule_votes(articles) if keep is not None else None  # once: to fit, then to tune thresholds
         blend = fit_blend(votes, keep, y, s, t_cal, s_cal, len(tagger.stances)) if votes is not None else None
+        if blend is not None:
+            blend = replace(blend, stance_kind=cfg.stance_blend,
+                            default_stance=tagger.stances.index(tagger.rule_schema.default_stance))
     tagger.set_blend(blend)
     # a union's thresholds are the model's own: where the rules are silent, the model alone decides
     probs = sigmoid(blend.topic_logits(t_cal, votes)) if votes is not None and blend else sigmoid(t_cal)

@@ -93,7 +93,11 @@ def blend_line(blend: dict | None) -> str:
                 "thresholds; the stance is the rules' where they pick one other than the default, else the default "
                 f"unless the model is {blend.get('model_alone_p', 0.99)} sure of another (no hand labels to fit a "
                 "blend on).")
-    return f"a logistic blend of model scores and rule votes fitted on {blend.get('fitted_on', 0)} validation articles."
+    line = f"a logistic blend of model scores and rule votes fitted on {blend.get('fitted_on', 0)} validation articles"
+    if blend.get("stance_kind") == "rules_first":
+        return (line + "; the stance is the rules' where they pick one other than the default, else the default "
+                f"unless the model is {blend.get('model_alone_p', 0.99)} sure of another (`stance_blend: rules_first`).")
+    return line + "."
 
 
 def threshold_line(cfg: dict) -> str:

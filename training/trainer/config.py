@@ -70,6 +70,10 @@ class TrainConfig:
         "union (the rules' topics and stance where they give one, the model's besides), rules_first (the rules' "
         "topics and stance; the model adds a topic or another stance only at probability 0.99 or more: for training "
         "data unlike the text to tag, such as the invented sample), auto (gold when there are enough, else union), none")
+    stance_blend: Literal["rules_first", "fitted"] = _f(
+        "rules_first", "a fitted blend's (gold, all) stance: rules_first (the rules' stance where they pick one, else "
+        "the default unless the model is 0.99 sure of another: on real news no fitted stance beat the rules', "
+        "bench_review) or fitted (a logistic map of model logits and rule scores)")
     min_positives_for_threshold: int = _f(30, "validation positives a topic needs for a tuned threshold, else 0.5 (fewer overfit the threshold)")
     logging_steps: int = _f(10, "optimizer steps between training-loss logs; an epoch's row shows the mean of its logs")
     save_total_limit: int = _f(2, "checkpoints kept during training (the best is always kept)")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from inference.errors import NewstagError
-from training.trainer.calibration import MIN_GOLD_FOR_BLEND, blend_rows
+from training.trainer.calibration import MIN_GOLD_FOR_BLEND, blend_rows, calibrate
 
 N = MIN_GOLD_FOR_BLEND
 
@@ -104,3 +104,41 @@ def test_the_stance_blend_keeps_the_label_frequencies():
     blend = fit_blend(votes, np.ones(n, bool), y, s, rng.normal(size=(n, 2)), rng.normal(size=(n, 3)), 3)
     calls = blend.stance_logits(rng.normal(size=(n, 3)), votes).argmax(1)
     assert (calls == 2).mean() > 0.9
+
+
+def test_a_fitted_blend_keeps_the_rules_stance_by_default_and_round_trips():
+    from inference.blend import MODEL_ALONE_P, RuleBlend, RuleVotes
+
+    n = 3
+    blend = RuleBlend(np.array([1.0, 2.0, 0.0, -1.0]), np.zeros((n, 2 * n + 1)), 40, default_stance=2,
+                      stance_kind="rules_first")
+    again = RuleBlend.from_manifest({"stances": ["s", "c", "n"], "blend": blend.to_manifest()})
+    assert (again.kind, again.stance_kind, again.default_stance) == ("logistic", "rules_first", 2)
+    # a blend saved before stance_kind existed keeps its fitted stance
+    old = {k: v for k, v in blend.to_manifest().items() if k not in ("stance_kind", "default_stance")}
+    assert RuleBlend.from_manifest({"blend": old}).stance_kind == "fitted"
+    votes = RuleVotes(margins=np.zeros((3, 2)), stance=np.zeros((3, 3)), voters=[{}] * 3, picks=np.array([1, 2, 2]))
+    sure = np.log(MODEL_ALONE_P / (1 - MODEL_ALONE_P)) + 2
+    model = np.array([[0.0, 0.0, 3.0], [1.0, 0.0, 0.0], [sure, 0.0, 0.0]])
+    # the rules' critical; the default where the model is unsure; the model's supportive where it is sure
+    assert again.stance_logits(model, votes).argmax(1).tolist() == [1, 2, 0]
+    # the fitted matrix (all zeros here) would have called every article a tie: the first stance
+    assert RuleBlend.from_manifest({"blend": old}).stance_logits(model, votes).argmax(1).tolist() == [0, 0, 0]
+
+
+def test_calibrate_gives_a_fitted_blend_the_stance_kind_of_the_config(tagger):
+    import copy
+
+    from inference import Tagger
+    from training.trainer.config import TrainConfig
+
+    rows = [{"title": "Truce holds", "text": "A ceasefire agreed on Sunday held overnight, officials said.",
+             "topics": ["ceasefire"] if i % 2 else [], "stance": ["neutral", "critical", "supportive"][i % 3],
+             "gold": True} for i in range(24)]
+    for kind in ("rules_first", "fitted"):
+        other = Tagger(tagger.model, tagger.tokenizer, copy.deepcopy(tagger.config), tagger.device)
+        if not other.rule_schema.rules or other.stances != ["supportive", "critical", "neutral"]:
+            pytest.skip("the tiny tagger fixture has no rules or another stance set")
+        calibrate(other, rows, TrainConfig(rule_blend="gold", stance_blend=kind))
+        assert other.blend.kind == "logistic" and other.blend.stance_kind == kind
+        assert other.config["blend"]["stance_kind"] == kind
