@@ -90,7 +90,10 @@ def parse_args(argv=None):
                         "labels, newstag-train on it and score it with each rule_blend (0, the default: skip; 100 "
                         "takes about 8 min on a 2-core CPU with bf16)")
     p.add_argument("--finetune-epochs", type=float, help="newstag-train --epochs for --finetune (default: the config's)")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if not 0 <= args.finetune <= max(BUDGETS):
+        p.error(f"--finetune {args.finetune}: the queue picks at most {max(BUDGETS)} articles; give 0 to {max(BUDGETS)}")
+    return args
 
 
 def read_jsonl(path: Path) -> list[dict]:

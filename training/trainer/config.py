@@ -67,7 +67,8 @@ class TrainConfig:
     rule_blend: Literal["auto", "gold", "all", "union", "rules_first", "none"] = _f(
         "rules_first", "combine the labeling rules' votes with the model at tagging time: gold (a blend fitted on the "
         "validation split's hand-labeled articles, at least 20), all (fitted on every article, weak labels too), "
-        "union (the rules' topics and stance where they give one, the model's besides), rules_first (the rules' "
+        "union (the rules' topics and stance where they give one, the model's topics besides; elsewhere the default "
+        "stance unless the model is 0.99 sure of another), rules_first (the rules' "
         "topics and stance; the model adds a topic or another stance only at probability 0.99 or more: for training "
         "data unlike the text to tag, such as the invented sample), auto (gold when there are enough, else union), none")
     stance_blend: Literal["rules_first", "fitted"] = _f(
