@@ -162,10 +162,10 @@ def fit_and_score(x_train, topics_train, stance_train, weights, x_test, votes_te
 FINETUNE_BLENDS = ("rules_first", "union", "gold")
 
 
-def blends_scored(model: Path, val: list[dict], cfg_args, articles: list[tuple[str, str]], gold: list[dict],
-                  topics, stances) -> dict:
+def blends_scored(model: Path, val: list[dict], cfg_args, tests: list[list[dict]], topics, stances) -> dict:
     """The trained ``model`` calibrated on ``val`` (its validation split) as newstag-train does with each of
-    ``FINETUNE_BLENDS`` (training itself does not depend on the blend), then scored on ``articles``."""
+    ``FINETUNE_BLENDS`` (training itself does not depend on the blend), then scored on each labeled article list
+    of ``tests``: {blend: [score per list]}."""
     from inference import Tagger
     from training.trainer.calibration import calibrate
 
@@ -173,9 +173,11 @@ def blends_scored(model: Path, val: list[dict], cfg_args, articles: list[tuple[s
     for blend in FINETUNE_BLENDS:
         tagger = Tagger.from_pretrained(model, device="cpu")
         calibrate(tagger, val, resolved_config(cfg_args, rule_blend=blend))
-        tags = tagger.predict(articles, evidence=False)
-        out[blend] = score_tags([set(g["topics"]) for g in gold], [set(t.topic_names) for t in tags],
-                                [g["stance"] for g in gold], [t.stance for t in tags], topics, stances)
+        out[blend] = []
+        for test in tests:
+            tags = tagger.predict([(a["title"], a["text"]) for a in test], evidence=False)
+            out[blend].append(score_tags([set(g["topics"]) for g in test], [set(t.topic_names) for t in tags],
+                                         [g["stance"] for g in test], [t.stance for t in tags], topics, stances))
     return out
 
 
@@ -191,14 +193,11 @@ def finetune_path(args, dev: list[dict], halves, queue_picks: list[list[int]], m
     cfg_args = argparse.Namespace(config=str(CONFIG), epochs=args.finetune_epochs, lr=None, batch_size=None,
                                   max_length=None, max_steps=None, extra=[])
     started = time.perf_counter()
-    sample_val = dataset_rows(sample_data)["validation"]
-    got: dict[str, dict[str, list]] = {"0": {b: [] for b in FINETUNE_BLENDS},
-                                      str(args.finetune): {b: [] for b in FINETUNE_BLENDS}}
-    for k, ((review, score), picked) in enumerate(zip((halves, halves[::-1]), queue_picks)):
-        test = [dev[i] for i in score]
-        articles = [(a["title"], a["text"]) for a in test]
-        for blend, res in blends_scored(model_dir, sample_val, cfg_args, articles, test, topics, stances).items():
-            got["0"][blend].append(res)
+    pairs = list(zip((halves, halves[::-1]), queue_picks))
+    got = {"0": blends_scored(model_dir, dataset_rows(sample_data)["validation"], cfg_args,
+                              [[dev[i] for i in score] for (_, score), _ in pairs], topics, stances),
+           str(args.finetune): {b: [] for b in FINETUNE_BLENDS}}
+    for k, ((review, score), picked) in enumerate(pairs):
         reviewed = [dev[review[i]] for i in picked[: args.finetune]]
         inputs = write_jsonl(tmp / f"finetune{k}_articles.jsonl",
                              ({"id": a["id"], "title": a["title"], "text": a["text"]} for a in reviewed))
@@ -209,8 +208,8 @@ def finetune_path(args, dev: list[dict], halves, queue_picks: list[list[int]], m
         data = build([SAMPLE, inputs], tmp / f"finetune{k}_data", gold=gold)
         run = train(data, tmp / f"finetune{k}_model", cfg_args)
         val = dataset_rows(data)["validation"]
-        for blend, res in blends_scored(run.model, val, cfg_args, articles, test, topics, stances).items():
-            got[str(args.finetune)][blend].append(res)
+        for blend, res in blends_scored(run.model, val, cfg_args, [[dev[i] for i in score]], topics, stances).items():
+            got[str(args.finetune)][blend] += res
     return {"scores": got, "seconds": time.perf_counter() - started}
 
 

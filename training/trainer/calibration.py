@@ -41,15 +41,15 @@ def calibrate(tagger: Tagger, val, cfg) -> dict:
     t_cal, s_cal = t_logits / t_temp, s_logits / s_temp
     after = {"topic_ece": topic_ece(sigmoid(t_cal), y), "stance_ece": stance_ece(softmax(s_cal), s)}
     keep = blend_rows(rows, cfg.rule_blend, bool(tagger.rule_schema.rules))
+    default_stance = tagger.stances.index(tagger.rule_schema.default_stance)
     if isinstance(keep, str):  # the union of rules and model, or the rules first: nothing to fit
-        blend = RuleBlend.union(len(tagger.stances), tagger.stances.index(tagger.rule_schema.default_stance), keep)
+        blend = RuleBlend.union(len(tagger.stances), default_stance, keep)
         votes = None
     else:
         votes = tagger.rule_votes(articles) if keep is not None else None  # once: to fit, then to tune thresholds
         blend = fit_blend(votes, keep, y, s, t_cal, s_cal, len(tagger.stances)) if votes is not None else None
         if blend is not None:
-            blend = replace(blend, stance_kind=cfg.stance_blend,
-                            default_stance=tagger.stances.index(tagger.rule_schema.default_stance))
+            blend = replace(blend, stance_kind=cfg.stance_blend, default_stance=default_stance)
     tagger.set_blend(blend)
     # a union's thresholds are the model's own: where the rules are silent, the model alone decides
     probs = sigmoid(blend.topic_logits(t_cal, votes)) if votes is not None and blend else sigmoid(t_cal)

@@ -88,15 +88,14 @@ def blend_line(blend: dict | None) -> str:
         return (f"rules first: a topic the rules give is given, the model alone adds one only at probability "
                 f"{blend.get('model_alone_p')} or more (every threshold); the stance is the rules' where they pick one "
                 "other than the default, else the default unless the model is as sure of another.")
+    rules_stance = ("the stance is the rules' where they pick one other than the default, else the default unless the "
+                    f"model is {blend.get('model_alone_p', 0.99)} sure of another")
     if blend.get("kind") == "union":
         return ("the union: a topic the rules give is given, the model adds those it scores above their "
-                "thresholds; the stance is the rules' where they pick one other than the default, else the default "
-                f"unless the model is {blend.get('model_alone_p', 0.99)} sure of another (no hand labels to fit a "
-                "blend on).")
+                f"thresholds; {rules_stance} (no hand labels to fit a blend on).")
     line = f"a logistic blend of model scores and rule votes fitted on {blend.get('fitted_on', 0)} validation articles"
     if blend.get("stance_kind") == "rules_first":
-        return (line + "; the stance is the rules' where they pick one other than the default, else the default "
-                f"unless the model is {blend.get('model_alone_p', 0.99)} sure of another (`stance_blend: rules_first`).")
+        return f"{line}; {rules_stance} (`stance_blend: rules_first`)."
     return line + "."
 
 
