@@ -78,6 +78,59 @@ def score_tags(gold_topics: Sequence[set], pred_topics: Sequence[set], gold_stan
             "per_stance": per_stance, "stance_confusion": confusion, "articles": n}
 
 
+def paired_bootstrap(gold_topics: Sequence[set], gold_stance: Sequence[str], a: tuple[Sequence[set], Sequence[str]],
+                     b: tuple[Sequence[set], Sequence[str]], topics: Sequence[str], stances: Sequence[str],
+                     reps: int = 2000, seed: int = 0) -> dict:
+    """How sure a difference between two taggers on the same articles is: a paired bootstrap over articles.
+
+    Each replicate draws the articles with replacement and scores both taggers on the same draw, so the
+    interval is that of the difference itself (far narrower than two separate intervals would suggest).
+
+    Args:
+        a, b: per article, the predicted topic sets and stances of tagger A and tagger B (the figures are
+            A minus B).
+    Returns:
+        ``topic_micro_f1`` and ``stance_macro_f1``, each ``{"diff", "low", "high", "a_better"}``: the
+        difference on the articles as given (``score_tags``' figures), the 2.5 and 97.5 percentiles of the
+        replicates' differences and the share of replicates where A scores higher; and ``reps``.
+    """
+    import numpy as np
+
+    n = len(gold_topics)
+    if not (len(gold_stance) == len(a[0]) == len(a[1]) == len(b[0]) == len(b[1]) == n) or not n:
+        raise ValueError("gold and both taggers need one entry per article, and at least one article")
+    g = np.array([[t in x for t in topics] for x in gold_topics])
+    index = {s: i for i, s in enumerate(stances)}
+    gs = np.array([index[s] for s in gold_stance])
+    counts = np.random.default_rng(seed).multinomial(n, np.full(n, 1.0 / n), size=reps).astype(np.float64)
+    counts = np.vstack([np.ones(n), counts])  # row 0: the articles as given
+
+    def figures(pred_topics, pred_stance):
+        p = np.array([[t in x for t in topics] for x in pred_topics])
+        tp, fp, fn = ((counts @ m.sum(1)) for m in (g & p, ~g & p, g & ~p))
+        micro = np.divide(2 * tp, 2 * tp + fp + fn, out=np.zeros_like(tp), where=tp > 0)
+        ps = np.array([index.get(s, -1) for s in pred_stance])
+        f1 = []
+        for i in range(len(stances)):
+            stp, sfp, sfn = (counts @ m for m in ((gs == i) & (ps == i), (gs != i) & (ps == i), (gs == i) & (ps != i)))
+            f1.append(np.divide(2 * stp, 2 * stp + sfp + sfn, out=np.zeros_like(stp), where=stp > 0))
+        return micro, np.mean(f1, axis=0)
+
+    out = {"reps": reps}
+    for key, fa, fb in zip(("topic_micro_f1", "stance_macro_f1"), figures(*a), figures(*b)):
+        d = fa - fb
+        out[key] = {"diff": float(d[0]), "low": float(np.percentile(d[1:], 2.5)),
+                    "high": float(np.percentile(d[1:], 97.5)), "a_better": float(np.mean(d[1:] > 0))}
+    return out
+
+
+def bootstrap_line(boot: dict, key: str) -> str:
+    """``+0.006 (95% interval -0.010 to +0.022; higher in 77% of 2000 resamples)``."""
+    b = boot[key]
+    return (f"{b['diff']:+.3f} (95% interval {b['low']:+.3f} to {b['high']:+.3f}; higher in "
+            f"{100 * b['a_better']:.0f}% of {boot['reps']} resamples)")
+
+
 def rule_stats(votes: Sequence[dict], gold_topics: Sequence[set], gold_stance: Sequence[str],
                rule_labels: dict[str, str], stances: Sequence[str]) -> dict[str, dict]:
     """Coverage and precision of each labeling function against gold.

@@ -8,7 +8,14 @@ import json
 import pytest
 
 from benchmarks.bench_real import dev_in_pool, pool_candidates, reader_agreement, second_set
-from benchmarks.real_metrics import NearCopies, balanced_sample, rule_stats, score_tags
+from benchmarks.real_metrics import (
+    NearCopies,
+    balanced_sample,
+    bootstrap_line,
+    paired_bootstrap,
+    rule_stats,
+    score_tags,
+)
 
 TOPICS = ["protest", "ceasefire"]
 STANCES = ["supportive", "critical", "neutral"]
@@ -38,6 +45,40 @@ def test_score_tags_refuses_unequal_lists_and_unknown_gold_stance():
         score_tags([set()], [], ["neutral"], ["neutral"], TOPICS, STANCES)
     with pytest.raises(ValueError, match="gold stance 'angry'"):
         score_tags([set()], [set()], ["angry"], ["neutral"], TOPICS, STANCES)
+
+
+def _taggers():
+    """20 articles; tagger A is right on all, tagger B misses protest on 6 and calls 6 critical articles neutral."""
+    gold_topics = [{"protest"}] * 10 + [set()] * 10
+    gold_stance = ["critical"] * 8 + ["neutral"] * 10 + ["supportive"] * 2
+    a = (list(gold_topics), list(gold_stance))
+    b = ([set()] * 6 + [{"protest"}] * 4 + [set()] * 10, ["neutral"] * 6 + gold_stance[6:])
+    return gold_topics, gold_stance, a, b
+
+
+def test_paired_bootstrap_difference_is_score_tags_and_its_interval_excludes_zero_for_a_clear_gap():
+    gold_topics, gold_stance, a, b = _taggers()
+    boot = paired_bootstrap(gold_topics, gold_stance, a, b, TOPICS, STANCES, reps=300)
+    sa, sb = (score_tags(gold_topics, p[0], gold_stance, p[1], TOPICS, STANCES) for p in (a, b))
+    for key in ("topic_micro_f1", "stance_macro_f1"):
+        assert boot[key]["diff"] == pytest.approx(sa[key] - sb[key])
+        assert 0 < boot[key]["low"] <= boot[key]["diff"] <= boot[key]["high"]
+        assert boot[key]["a_better"] > 0.95
+    # B minus A is the mirror image; a tagger against itself differs by exactly nothing
+    back = paired_bootstrap(gold_topics, gold_stance, b, a, TOPICS, STANCES, reps=300)
+    assert back["topic_micro_f1"]["high"] == pytest.approx(-boot["topic_micro_f1"]["low"])
+    same = paired_bootstrap(gold_topics, gold_stance, a, a, TOPICS, STANCES, reps=50)
+    assert same["stance_macro_f1"] == {"diff": 0.0, "low": 0.0, "high": 0.0, "a_better": 0.0}
+    assert bootstrap_line(same, "topic_micro_f1") == ("+0.000 (95% interval +0.000 to +0.000; higher in 0% of 50 "
+                                                      "resamples)")
+
+
+def test_paired_bootstrap_is_seeded_and_refuses_unequal_lists():
+    gold_topics, gold_stance, a, b = _taggers()
+    one, two = (paired_bootstrap(gold_topics, gold_stance, a, b, TOPICS, STANCES, reps=100, seed=3) for _ in range(2))
+    assert one == two
+    with pytest.raises(ValueError, match="one entry per article"):
+        paired_bootstrap(gold_topics, gold_stance, a, (b[0][:-1], b[1]), TOPICS, STANCES)
 
 
 def test_rule_stats_coverage_and_precision_by_vote_kind():
