@@ -47,9 +47,10 @@ def calibrate(tagger: Tagger, val, cfg) -> dict:
         votes = None
     else:
         votes = tagger.rule_votes(articles) if keep is not None else None  # once: to fit, then to tune thresholds
-        blend = fit_blend(votes, keep, y, s, t_cal, s_cal, len(tagger.stances)) if votes is not None else None
+        blend = (fit_blend(votes, keep, y, s, t_cal, s_cal, len(tagger.stances), cfg.stance_blend)
+                 if votes is not None else None)
         if blend is not None:
-            blend = replace(blend, stance_kind=cfg.stance_blend, default_stance=default_stance)
+            blend = replace(blend, default_stance=default_stance)
     tagger.set_blend(blend)
     # a union's thresholds are the model's own: where the rules are silent, the model alone decides
     probs = sigmoid(blend.topic_logits(t_cal, votes)) if votes is not None and blend else sigmoid(t_cal)
@@ -88,27 +89,32 @@ def blend_rows(rows: list[dict], mode: str, has_rules: bool) -> np.ndarray | str
 
 
 def fit_blend(votes: RuleVotes, keep: np.ndarray, y: np.ndarray, s: np.ndarray, topic_logits: np.ndarray,
-              stance_logits: np.ndarray, n_stances: int) -> RuleBlend | None:
+              stance_logits: np.ndarray, n_stances: int, stance_blend: str = "fitted") -> RuleBlend | None:
     """Logistic regressions of the labels (``y`` topics, ``s`` stance indices) on (calibrated model logits, rule
-    votes) over the ``keep`` articles: one shared over all topics, one multinomial for the stance. The stance fit
-    is not class-weighted, so its bias keeps the stances' frequencies in hand-labeled news, where most articles
-    are neutral: balanced weights, on top of the stance head's own class weights, made the demo model call 35%
-    of real neutral articles critical or supportive (``bench_real``). None when the kept labels have a single
-    class."""
+    votes) over the ``keep`` articles: one shared over all topics, and with ``stance_blend`` "fitted" one
+    multinomial for the stance. The stance fit is not class-weighted, so its bias keeps the stances' frequencies
+    in hand-labeled news, where most articles are neutral: balanced weights, on top of the stance head's own
+    class weights, made the demo model call 35% of real neutral articles critical or supportive (``bench_real``).
+
+    With ``stance_blend`` "rules_first" no stance map is fitted (the rules' stance stands, see ``RuleBlend``);
+    "fitted" falls back to it where the kept articles hold a single stance, which nothing can be fitted on.
+    None only when the kept topic labels have a single class."""
     from sklearn.linear_model import LogisticRegression
 
-    if len(set(y[keep].ravel())) < 2 or len(set(s[keep])) < 2:
+    if len(set(y[keep].ravel())) < 2:
         return None
     x = votes.topic_features(topic_logits)[keep].reshape(-1, 4)
     topic = LogisticRegression(C=1.0, fit_intercept=False, max_iter=1000).fit(x, y[keep].ravel())
     xs = votes.stance_features(stance_logits)[keep]
-    stance = LogisticRegression(C=1.0, fit_intercept=False, max_iter=1000).fit(xs, s[keep])
     weights = np.zeros((n_stances, xs.shape[1]))
+    if stance_blend != "fitted" or len(set(s[keep])) < 2:
+        return RuleBlend(topic.coef_[0], weights, int(keep.sum()), stance_kind="rules_first")
+    stance = LogisticRegression(C=1.0, fit_intercept=False, max_iter=1000).fit(xs, s[keep])
     if len(stance.classes_) == 2:  # a binary fit has one row: the second class against the first
         weights[stance.classes_[1]] = stance.coef_[0]
     else:
         weights[stance.classes_] = stance.coef_
-    return RuleBlend(topic.coef_[0], weights, int(keep.sum()))
+    return RuleBlend(topic.coef_[0], weights, int(keep.sum()), stance_kind="fitted")
 
 
 BLEND_MODES = ("auto", "gold", "all", "union", "rules_first", "none")

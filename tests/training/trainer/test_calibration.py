@@ -106,6 +106,30 @@ def test_the_stance_blend_keeps_the_label_frequencies():
     assert (calls == 2).mean() > 0.9
 
 
+def test_fit_blend_fits_the_topics_even_where_the_stance_cannot_be_fitted():
+    from inference.blend import RuleVotes
+    from training.trainer.calibration import fit_blend
+
+    rng = np.random.default_rng(1)
+    n = 60
+    votes = RuleVotes(margins=rng.normal(size=(n, 2)), stance=np.zeros((n, 3)), voters=[{}] * n)
+    y = rng.integers(0, 2, size=(n, 2))
+    tl, sl = rng.normal(size=(n, 2)), rng.normal(size=(n, 3))
+    mixed, single = np.array([0, 1, 2] * 20), np.full(n, 2)
+    keep = np.ones(n, bool)
+    fitted = fit_blend(votes, keep, y, mixed, tl, sl, 3, "fitted")
+    assert fitted.stance_kind == "fitted" and np.abs(fitted.stance).sum() > 0
+    # rules first: the same topic blend, no stance map fitted (its weights stay zero, the rules' stance stands)
+    first = fit_blend(votes, keep, y, mixed, tl, sl, 3, "rules_first")
+    assert first.stance_kind == "rules_first" and not first.stance.any()
+    assert np.allclose(first.topic, fitted.topic) and first.fitted_on == n
+    # every kept article neutral: nothing to fit a stance on, but the topics still get their blend
+    lone = fit_blend(votes, keep, y, single, tl, sl, 3, "fitted")
+    assert lone is not None and lone.stance_kind == "rules_first" and np.allclose(lone.topic, fitted.topic)
+    # no topic varies: nothing to fit at all
+    assert fit_blend(votes, keep, np.zeros((n, 2), int), mixed, tl, sl, 3, "fitted") is None
+
+
 def test_a_fitted_blend_keeps_the_rules_stance_by_default_and_round_trips():
     from inference.blend import MODEL_ALONE_P, RuleBlend, RuleVotes
 
