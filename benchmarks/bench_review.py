@@ -34,7 +34,9 @@ bundled sample plus the queue's first N articles of the review half with their g
 (``configs/train.yaml``, the transformer fine-tuned) on it, and the model calibrated as newstag-train does with each
 ``rule_blend`` (``rules_first``, the default; ``union``; ``gold``, a blend fitted on the validation split's hand
 labels: training does not depend on the blend, so one training serves all three) and scored on the other half;
-at 0, the ``--model`` folder calibrated the same three ways on the sample's validation split.
+at 0, the ``--model`` folder calibrated the same three ways on the sample's validation split. Each is compared
+with the rules (those the same tagger blends with) over both scored halves together, every dev article scored once
+by a model that did not see it: the difference with a 95% paired-bootstrap interval (``real_metrics``).
 
 Last, the review step's latency: ``newstag-review``'s app with the ``--model`` tagger over the bundled sample built
 without its labels, served on 127.0.0.1 and driven by an HTTP client: ``--steps`` times, POST a decision and GET the
@@ -66,7 +68,7 @@ from .common_train import (
     train,
     write_jsonl,
 )
-from .real_metrics import score_tags
+from .real_metrics import bootstrap_line, paired_bootstrap, score_tags
 from .results import PLOTS, benchmark_parser, finish, save_plot, shared_dir, skip_if_missing
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -162,23 +164,31 @@ def fit_and_score(x_train, topics_train, stance_train, weights, x_test, votes_te
 FINETUNE_BLENDS = ("rules_first", "union", "gold")
 
 
-def blends_scored(model: Path, val: list[dict], cfg_args, tests: list[list[dict]], topics, stances) -> dict:
+def blends_scored(model: Path, val: list[dict], cfg_args, tests: list[list[dict]], topics,
+                  stances) -> tuple[dict, list[tuple]]:
     """The trained ``model`` calibrated on ``val`` (its validation split) as newstag-train does with each of
     ``FINETUNE_BLENDS`` (training itself does not depend on the blend), then scored on each labeled article list
-    of ``tests``: {blend: [score per list]}."""
+    of ``tests``: ({blend: [score per list, with its ``pred``: topic sets and stances]}, [the rules' own tags
+    per list, as that tagger's rules give them]); the tags are kept for the paired bootstrap."""
     from inference import Tagger
     from training.trainer.calibration import calibrate
 
-    out = {}
+    out, rules = {}, []
     for blend in FINETUNE_BLENDS:
         tagger = Tagger.from_pretrained(model, device="cpu")
         calibrate(tagger, val, resolved_config(cfg_args, rule_blend=blend))
         out[blend] = []
         for test in tests:
-            tags = tagger.predict([(a["title"], a["text"]) for a in test], evidence=False)
-            out[blend].append(score_tags([set(g["topics"]) for g in test], [set(t.topic_names) for t in tags],
-                                         [g["stance"] for g in test], [t.stance for t in tags], topics, stances))
-    return out
+            arts = [(a["title"], a["text"]) for a in test]
+            tags = tagger.predict(arts, evidence=False)
+            pred = [set(t.topic_names) for t in tags], [t.stance for t in tags]
+            out[blend].append({**score_tags([set(g["topics"]) for g in test], pred[0], [g["stance"] for g in test],
+                                            pred[1], topics, stances), "pred": pred})
+            if len(rules) < len(tests):  # the rules do not depend on the blend: once per list
+                v = tagger.rule_votes(arts)
+                rules.append(([{t for t, m in zip(tagger.topics, row) if m >= 0} for row in v.margins],
+                              [tagger.stances[i] for i in v.picks]))
+    return out, rules
 
 
 def finetune_path(args, dev: list[dict], halves, queue_picks: list[list[int]], model_dir: Path, sample_data: Path,
@@ -187,17 +197,20 @@ def finetune_path(args, dev: list[dict], halves, queue_picks: list[list[int]], m
     ``args.finetune`` articles of the review half with their gold labels (one gold file: the sample's labels and
     the decisions), ``newstag-train`` with ``configs/train.yaml``, and the model scored on the other half with
     each rule_blend; at 0 reviewed, the ``--model`` folder calibrated the same ways on the sample's validation
-    split. Returns {"0" | "N": {blend: [score per half]}} and the seconds spent."""
+    split. Returns ``scores`` {"0" | "N": {blend: [score per half]}}, ``rules`` {"0" | "N": [the rules' tags per
+    half]}, ``gold`` (the scored halves' articles, in that order) and ``seconds``."""
     import argparse
 
     cfg_args = argparse.Namespace(config=str(CONFIG), epochs=args.finetune_epochs, lr=None, batch_size=None,
                                   max_length=None, max_steps=None, extra=[])
     started = time.perf_counter()
     pairs = list(zip((halves, halves[::-1]), queue_picks))
-    got = {"0": blends_scored(model_dir, dataset_rows(sample_data)["validation"], cfg_args,
-                              [[dev[i] for i in score] for (_, score), _ in pairs], topics, stances),
-           str(args.finetune): {b: [] for b in FINETUNE_BLENDS}}
-    for k, ((review, score), picked) in enumerate(pairs):
+    tests = [[dev[i] for i in score] for (_, score), _ in pairs]
+    first, first_rules = blends_scored(model_dir, dataset_rows(sample_data)["validation"], cfg_args, tests, topics,
+                                       stances)
+    got = {"0": first, str(args.finetune): {b: [] for b in FINETUNE_BLENDS}}
+    rules = {"0": first_rules, str(args.finetune): []}
+    for k, ((review, _), picked) in enumerate(pairs):
         reviewed = [dev[review[i]] for i in picked[: args.finetune]]
         inputs = write_jsonl(tmp / f"finetune{k}_articles.jsonl",
                              ({"id": a["id"], "title": a["title"], "text": a["text"]} for a in reviewed))
@@ -208,9 +221,34 @@ def finetune_path(args, dev: list[dict], halves, queue_picks: list[list[int]], m
         data = build([SAMPLE, inputs], tmp / f"finetune{k}_data", gold=gold)
         run = train(data, tmp / f"finetune{k}_model", cfg_args)
         val = dataset_rows(data)["validation"]
-        for blend, res in blends_scored(run.model, val, cfg_args, [[dev[i] for i in score]], topics, stances).items():
+        scored, rule_tags = blends_scored(run.model, val, cfg_args, [tests[k]], topics, stances)
+        for blend, res in scored.items():
             got[str(args.finetune)][blend] += res
-    return {"scores": got, "seconds": time.perf_counter() - started}
+        rules[str(args.finetune)] += rule_tags
+    return {"scores": got, "rules": rules, "gold": [a for t in tests for a in t],
+            "seconds": time.perf_counter() - started}
+
+
+def product_against_rules(product: dict, model: str, topics, stances) -> list[tuple[str, tuple[str, str]]]:
+    """Each blend of the product path minus the rules, over both scored halves together (each dev article scored
+    once, by the model that did not see it): the difference with its paired-bootstrap interval. Returns (printed
+    line, (metric, value))."""
+    gold = product["gold"]
+    gold_topics, gold_stance = [set(a["topics"]) for a in gold], [a["stance"] for a in gold]
+    out = []
+    for n, by_blend in product["scores"].items():
+        rules = [x for half in product["rules"][n] for x in zip(*half)]
+        rules_pred = [r[0] for r in rules], [r[1] for r in rules]
+        where = f"the {model} folder" if n == "0" else f"newstag-train on the sample + {n} reviewed"
+        for blend, halves in by_blend.items():
+            pred = [x for h in halves for x in zip(*h["pred"])]
+            boot = paired_bootstrap(gold_topics, gold_stance, ([p[0] for p in pred], [p[1] for p in pred]), rules_pred,
+                                    topics, stances)
+            for key, label in (("topic_micro_f1", "topic micro-F1"), ("stance_macro_f1", "stance macro-F1")):
+                value = bootstrap_line(boot, key)
+                name = f"product path, {where}, rule_blend {blend} minus the rules (both halves): {label}"
+                out.append((f"  {name}: {value}", (name, value)))
+    return out
 
 
 def chosen(queue, gold: list[dict], mode: str, budget: int) -> list[int]:
@@ -440,6 +478,9 @@ def main(argv=None) -> int:
                 for key, label in (("topic_micro_f1", "topic micro-F1"), ("stance_macro_f1", "stance macro-F1")):
                     where = f"the {args.model} folder" if n == "0" else f"newstag-train on the sample + {n} reviewed"
                     metrics[f"product path, {where}, rule_blend {blend}: {label}"] = round(stat(results, key)[0], 4)
+        for line, (key, value) in product_against_rules(product, args.model, topics, stances):
+            print(line)
+            metrics[key] = value
         metrics["product path s"] = round(product["seconds"], 1)
     metrics.update(latency)
     metrics.update({"dev signals s": round(signals_s, 1), "features s": round(features_s, 1),
