@@ -38,7 +38,12 @@ aggregate figures are printed. Four parts, each switched off by its flag:
     are judged on the dev set, and rules written from dev figures on this one: a change that helps only one of
     the two is fitting that set.
 
-Every model (b, c) is also compared with the rules of (a) on the same articles, on the dev set and the second
+(f) ``--train-on-second`` (off by default, about 10 minutes): the review loop at the second set's size with hand
+    labels that are not the dev set's. ``newstag-build`` the bundled sample plus the second set's articles, both
+    sets' labels as gold, ``newstag-train`` with ``configs/train.yaml`` and ``--rule_blend gold``; scored on the
+    dev set as in (b) (not on the second set, which it trained on).
+
+Every model (b, c, f) is also compared with the rules of (a) on the same articles, on the dev set and the second
 set: the difference in topic micro-F1 and in stance macro-F1 with a 95% interval from a paired bootstrap over
 the articles (2,000 resamples, seeded) and the share of resamples in which the model scores higher. The rules
 there are the ones the model's tagger blends with, run on the raw text as the tagger runs them (the builder of
@@ -65,7 +70,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .common_train import LABELS, SAMPLE, SAMPLE_GOLD, build, overrides, parser, train, write_jsonl
+from .common_train import CONFIG, LABELS, SAMPLE, SAMPLE_GOLD, build, overrides, parser, train, write_jsonl
 from .real_metrics import (
     NearCopies,
     balanced_sample,
@@ -101,6 +106,9 @@ def parse_args(argv=None):
                    help="(c) builds the pool together with the bundled sample and its hand labels (data/sample, "
                         "labels.jsonl): the unsupervised path plus the project's own gold, which the trainer "
                         "calibrates and blends rules and model on")
+    p.add_argument("--train-on-second", action="store_true",
+                   help="(f), off by default (about 10 min): newstag-train configs/train.yaml on the bundled sample plus "
+                        "the second set's hand labels (--rule_blend gold), scored on the dev set")
     for part, what in (("rules", "(a) the builder's weak labels"), ("model", "(b) the --model folder on the dev set"),
                        ("pool", "(c) the unsupervised path"), ("seeds", "(d) the seed articles"),
                        ("second", "(e) the second real set (benchmarks/data/pool_gold.jsonl)")):
@@ -325,6 +333,25 @@ def raw_rules(rows: list[dict], labels: Path) -> tuple[list[set], list[str]]:
     return [set(t.topics) for t in tags], [t.stance for t in tags]
 
 
+# ---- (f) hand labels of other real articles --------------------------------------------------------------------
+def trained_on_second(second: list[dict], tmp: Path, labels: Path) -> dict:
+    """The review loop at the second set's size, with hand labels that are not the dev set's: ``newstag-build`` the
+    bundled sample plus the second set's articles with both sets' labels as gold, ``newstag-train``
+    (``configs/train.yaml``, ``--rule_blend gold``). Returns the model folder and the train seconds."""
+    import argparse
+
+    inputs = write_jsonl(tmp / "second_train_articles.jsonl",
+                         ({"id": a["id"], "title": a["title"], "text": a["text"]} for a in second))
+    gold = tmp / "second_train_gold.jsonl"
+    gold.write_text(SAMPLE_GOLD.read_text(encoding="utf-8").rstrip("\n") + "\n" + "".join(
+        json.dumps({"id": a["id"], "topics": a["topics"], "stance": a["stance"]}) + "\n" for a in second),
+        encoding="utf-8")
+    data = build([SAMPLE, inputs], tmp / "second_train_dataset", labels=labels, gold=gold)
+    cfg = argparse.Namespace(config=str(CONFIG), extra=[])
+    run = train(data, tmp / "second_train_model", cfg, rule_blend="gold")
+    return {"model": run.model, "train s": run.seconds}
+
+
 def against_rules(label: str, rows: list[dict], preds: dict[str, tuple], labels: Path, topics: list[str],
                   stances: list[str]) -> list[tuple[str, tuple[str, str]]]:
     """Each model minus its rules on the same articles, with a paired bootstrap interval: whether "better than
@@ -459,6 +486,18 @@ def main(argv=None) -> int:
                 m = model_on_dev(model, second, topics, stances)
                 second_results[f"model {model.parent.name}/{model.name}"] = m["score"]
                 second_preds["model"] = m["pred"]
+        if args.train_on_second and second:
+            print(f"(f) newstag-train on the bundled sample + the second set's {len(second)} hand-labeled articles",
+                  flush=True)
+            f = trained_on_second(second, tmp, labels)
+            scored = model_on_dev(f["model"], dev, topics, stances)
+            name = f"second-set model (sample + {len(second)} hand labels, rule_blend gold)"
+            results[name] = scored["score"]
+            preds[name] = scored["pred"]
+            times["(f) train min"] = round(f["train s"] / 60, 2)
+            metrics.update(score_metrics(name, scored["score"], topics, stances))
+        elif args.train_on_second:
+            print("skipped (f): the second set is missing or switched off")
         if not args.no_pool and not skip_if_missing(list(paths.values())):
             groups, near = pool_candidates(paths, dev, exclude={x["id"] for x in second})
             print("(c) pool candidates: " + ", ".join(f"{k} {len(v)}" for k, v in groups.items())
