@@ -249,19 +249,21 @@ def plot_per_topic(results: dict[str, dict], topics: Sequence[str], path: Path, 
     support = next(iter(results.values()))["per_topic"]
     groups = [f"{t.replace('_', ' ')}\n({support[t]['support']})" for t in topics] + ["micro-F1\n(all topics)"]
     width = 0.8 / len(names)
-    fig, ax = plt.subplots(figsize=(max(8.0, 1.25 * len(groups)), 4.8))
+    crowded = len(names) > 3  # four bars or more: the figure widens and the values stand upright
+    fig, ax = plt.subplots(figsize=(max(8.0, (1.6 if crowded else 1.25) * len(groups)), 5.2 if crowded else 4.8))
     colors = plt.get_cmap("tab10").colors
     for k, name in enumerate(names):
         values = [results[name]["per_topic"][t]["f1"] for t in topics] + [results[name]["topic_micro_f1"]]
         xs = [i + (k - (len(names) - 1) / 2) * width for i in range(len(groups))]
         bars = ax.bar(xs, values, width * 0.92, label=name, color=colors[k % len(colors)])
-        ax.bar_label(bars, labels=[f"{v:.2f}" for v in values], fontsize=7, padding=1)
+        ax.bar_label(bars, labels=[f"{v:.2f}" for v in values], fontsize=7, padding=1, rotation=90 if crowded else 0)
     ax.axvline(len(topics) - 0.5, color="grey", lw=0.8, ls=":")
     ax.set_xticks(range(len(groups)), groups, fontsize=8)
-    ax.set_ylim(0, 1.05)
+    ax.set_ylim(0, 1.12 if crowded else 1.05)
     ax.set_ylabel("F1 on the dev set")
     ax.set_xlabel("topic (gold articles)")
     ax.grid(axis="y", alpha=0.3)
-    ax.set_title(title, fontsize=10, pad=30)
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(names), fontsize=8, frameon=False)
+    ax.set_title(title, fontsize=10, pad=44 if crowded else 30)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2 if crowded else len(names), fontsize=8,
+              frameon=False)
     save_plot(fig, path)
