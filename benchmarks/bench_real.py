@@ -7,7 +7,7 @@ Example:
     python -m benchmarks.bench_real --pool 150 --no-record                # a smoke run
 
 The yardstick is ``SHARED/gold/real_dev.jsonl``, 575 real articles labeled by ``SHARED/LABELS.md``; only
-aggregate figures are printed. Four parts, each switched off by its flag:
+aggregate figures are printed. Six parts, (a)-(e) each switched off by its flag, (f) switched on by its own:
 
 (a) ``--no-rules``: the builder's weak labels. ``newstag-build`` runs in-process on the dev set (a temp JSONL
     of id/title/text, a temp gold file, ``--gold --gold-to-test --keep-duplicates --no-plots --labels``;
@@ -43,11 +43,12 @@ aggregate figures are printed. Four parts, each switched off by its flag:
     sets' labels as gold, ``newstag-train`` with ``configs/train.yaml`` and ``--rule_blend gold``; scored on the
     dev set as in (b) (not on the second set, which it trained on).
 
-Every model (b, c, f) is also compared with the rules of (a) on the same articles, on the dev set and the second
-set: the difference in topic micro-F1 and in stance macro-F1 with a 95% interval from a paired bootstrap over
+Every model (b, c, f) is also compared with its rules on the same articles, on the dev set and the second set
+(not (a)'s builder figures, and also under ``--no-rules``): the difference in topic micro-F1 and in stance macro-F1 with a 95% interval from a paired bootstrap over
 the articles (2,000 resamples, seeded) and the share of resamples in which the model scores higher. The rules
-there are the ones the model's tagger blends with, run on the raw text as the tagger runs them (the builder of
-(a) votes after removing boilerplate, which moves the dev stance by about half a point). A model
+there are the ones the model's tagger blends with (its schema, on the text after its own boilerplate is removed:
+``Tagger.rule_votes``); the builder of (a) removes the boilerplate it finds in the dev set itself, which moves
+the dev stance by about half a point. A model
 "beats its rules" only where that interval lies above zero; on a few hundred articles a gap of a point or two
 usually does not.
 
@@ -194,7 +195,10 @@ def model_on_dev(model: Path, dev: list[dict], topics: list[str], stances: list[
     gold_topics, gold_stance = gold_of(dev)
     pred = ([set(r.topic_names) for r in results], [r.stance for r in results])
     score = score_tags(gold_topics, pred[0], gold_stance, pred[1], topics, stances)
-    return {"score": score, "pred": pred, "seconds": seconds, "missing topics": sorted(set(topics) - set(tagger.topics)),
+    votes = tagger.rule_votes([(a["title"], a["text"]) for a in dev])  # the rules this tagger blends with
+    rules = ([{t for t, m in zip(tagger.topics, row) if m >= 0} for row in votes.margins],
+             [tagger.stances[i] for i in votes.picks])
+    return {"score": score, "pred": pred, "rules": rules, "seconds": seconds, "missing topics": sorted(set(topics) - set(tagger.topics)),
             "fingerprint": tagger.config.get("data_fingerprint")}
 
 
@@ -321,18 +325,6 @@ def second_line(name: str, s: dict, stances: list[str]) -> str:
 
 
 # ---- (d) the seed articles ---------------------------------------------------------------------------------
-def raw_rules(rows: list[dict], labels: Path) -> tuple[list[set], list[str]]:
-    """The rules' tags as a model folder's tagger computes them: on the raw title and text (the builder votes
-    after removing boilerplate, so its figures differ a little)."""
-    from inference.rules import labeling_functions, weak_label
-    from inference.schema import load_schema
-
-    schema = load_schema(labels)
-    lfs = labeling_functions(schema)
-    tags = [weak_label(schema, lfs, a["title"], a["text"]) for a in rows]
-    return [set(t.topics) for t in tags], [t.stance for t in tags]
-
-
 # ---- (f) hand labels of other real articles --------------------------------------------------------------------
 def trained_on_second(second: list[dict], tmp: Path, labels: Path) -> dict:
     """The review loop at the second set's size, with hand labels that are not the dev set's: ``newstag-build`` the
@@ -352,17 +344,17 @@ def trained_on_second(second: list[dict], tmp: Path, labels: Path) -> dict:
     return {"model": run.model, "train s": run.seconds}
 
 
-def against_rules(label: str, rows: list[dict], preds: dict[str, tuple], labels: Path, topics: list[str],
+def against_rules(label: str, rows: list[dict], preds: dict[str, tuple], topics: list[str],
                   stances: list[str]) -> list[tuple[str, tuple[str, str]]]:
     """Each model minus its rules on the same articles, with a paired bootstrap interval: whether "better than
-    its rules" is more than the luck of which articles were drawn. The rules are those the tagger blends with
-    (``raw_rules``), so the difference is what the model adds. Returns (printed line, (metric, value))."""
+    its rules" is more than the luck of which articles were drawn. ``preds``: name -> (the model's tags, the tags
+    of the rules its tagger blends with, from ``model_on_dev``), so the difference is what the model adds.
+    Returns (printed line, (metric, value))."""
     if not rows or not preds:
         return []
     gold_topics, gold_stance = gold_of(rows)
-    rules = raw_rules(rows, labels)
     out = []
-    for name, pred in preds.items():
+    for name, (pred, rules) in preds.items():
         boot = paired_bootstrap(gold_topics, gold_stance, pred, rules, topics, stances)
         for key, what in (("topic_micro_f1", "topic micro-F1"), ("stance_macro_f1", "stance macro-F1")):
             value = bootstrap_line(boot, key)
@@ -453,7 +445,7 @@ def main(argv=None) -> int:
                 print(f"(b) {model} on the dev set", flush=True)
                 b = model_on_dev(model, dev, topics, stances)
                 results[f"model {model.parent.name}/{model.name}"] = b["score"]
-                preds["model"] = b["pred"]
+                preds["model"] = b["pred"], b["rules"]
                 times["(b) tag dev s"] = round(b["seconds"], 1)
                 metrics.update({"model": str(model), "model data fingerprint": b["fingerprint"],
                                 **score_metrics("model", b["score"], topics, stances)})
@@ -485,7 +477,7 @@ def main(argv=None) -> int:
             if not args.no_model and has_model:
                 m = model_on_dev(model, second, topics, stances)
                 second_results[f"model {model.parent.name}/{model.name}"] = m["score"]
-                second_preds["model"] = m["pred"]
+                second_preds["model"] = m["pred"], m["rules"]
         if args.train_on_second and second:
             print(f"(f) newstag-train on the bundled sample + the second set's {len(second)} hand-labeled articles",
                   flush=True)
@@ -493,7 +485,7 @@ def main(argv=None) -> int:
             scored = model_on_dev(f["model"], dev, topics, stances)
             name = f"second-set model (sample + {len(second)} hand labels, rule_blend gold)"
             results[name] = scored["score"]
-            preds[name] = scored["pred"]
+            preds[name] = scored["pred"], scored["rules"]
             times["(f) train min"] = round(f["train s"] / 60, 2)
             metrics.update(score_metrics(name, scored["score"], topics, stances))
         elif args.train_on_second:
@@ -510,7 +502,7 @@ def main(argv=None) -> int:
             scored = model_on_dev(c["model"], dev, topics, stances)
             name = f"pool model ({len(c['pool'])} articles{' + the bundled sample with gold' if args.with_sample else ''})"
             results[name] = scored["score"]
-            preds["pool model"] = scored["pred"]
+            preds["pool model"] = scored["pred"], scored["rules"]
             times.update({"(c) pool build s": round(c["build s"], 1), "(c) train min": round(c["train s"] / 60, 2),
                           "(c) tag dev s": round(time.perf_counter() - start, 1)})
             by_corpus = {k: sum(x["id"].startswith(k + ":") for x in c["pool"]) for k in groups}
@@ -532,7 +524,7 @@ def main(argv=None) -> int:
             if second:
                 m = model_on_dev(c["model"], second, topics, stances)
                 second_results["pool model"] = m["score"]
-                second_preds["pool model"] = m["pred"]
+                second_preds["pool model"] = m["pred"], m["rules"]
             if do_seeds:
                 start = time.perf_counter()
                 d = seed_figures(c["model"], seeds)
@@ -563,7 +555,7 @@ def main(argv=None) -> int:
             metrics.update(score_metrics(f"second set {name}", s, topics, stances))
         metrics["second set articles"] = len(second)
     for label, rows, p in (("dev", dev, preds), ("second set", second, second_preds)):
-        for line, (key, value) in against_rules(label, rows, p, labels, topics, stances):
+        for line, (key, value) in against_rules(label, rows, p, topics, stances):
             print(line)
             metrics[key] = value
     for key in [k for k in metrics if k.startswith("seeds ")]:

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from collections.abc import Sequence
@@ -67,7 +68,7 @@ def score_tags(gold_topics: Sequence[set], pred_topics: Sequence[set], gold_stan
     for s, i in index.items():
         tp = confusion[i][i]
         fp = sum(pred == s for pred in pred_stance) - tp
-        fn = sum(confusion[i]) - tp
+        fn = sum(g == s for g in gold_stance) - tp  # a prediction outside ``stances`` is a miss too
         p, r, f = _prf(tp, fp, fn)
         per_stance[s] = {"precision": p, "recall": r, "f1": f, "support": tp + fn, "predicted": tp + fp}
     correct = sum(confusion[i][i] for i in range(len(stances)))
@@ -101,6 +102,9 @@ def paired_bootstrap(gold_topics: Sequence[set], gold_stance: Sequence[str], a: 
         raise ValueError("gold and both taggers need one entry per article, and at least one article")
     g = np.array([[t in x for t in topics] for x in gold_topics])
     index = {s: i for i, s in enumerate(stances)}
+    unknown = next((s for s in gold_stance if s not in index), None)
+    if unknown is not None:
+        raise ValueError(f"gold stance {unknown!r} is not one of {list(stances)}")
     gs = np.array([index[s] for s in gold_stance])
     counts = np.random.default_rng(seed).multinomial(n, np.full(n, 1.0 / n), size=reps).astype(np.float64)
     counts = np.vstack([np.ones(n), counts])  # row 0: the articles as given
@@ -263,7 +267,7 @@ def plot_per_topic(results: dict[str, dict], topics: Sequence[str], path: Path, 
     ax.set_ylabel("F1 on the dev set")
     ax.set_xlabel("topic (gold articles)")
     ax.grid(axis="y", alpha=0.3)
-    ax.set_title(title, fontsize=10, pad=44 if crowded else 30)
+    ax.set_title(title, fontsize=10, pad=30 + 14 * (math.ceil(len(names) / 2) - 1) if crowded else 30)
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2 if crowded else len(names), fontsize=8,
               frameon=False)
     save_plot(fig, path)

@@ -34,17 +34,19 @@ def test_the_product_path_is_compared_with_the_rules_over_both_halves_together()
     from benchmarks.bench_review import product_against_rules
 
     topics, stances = ["protest", "ceasefire"], ["supportive", "critical", "neutral"]
-    gold = [{"topics": ["protest"], "stance": "critical"}] * 4 + [{"topics": [], "stance": "neutral"}] * 4
-    # per half (4 articles each), the tags: the blend finds every protest, the rules only those of the first half
-    right = ([{"protest"}] * 2 + [set()] * 2, ["critical"] * 2 + ["neutral"] * 2)
-    rules_half = [([{"protest"}] * 2 + [set()] * 2, ["critical"] * 2 + ["neutral"] * 2),
-                  ([set()] * 4, ["neutral"] * 4)]
-    halves = [{"pred": right}, {"pred": right}]
-    product = {"gold": gold[:2] + gold[4:6] + gold[2:4] + gold[6:], "rules": {"10": rules_half},
-               "scores": {"10": {"gold": halves}}}
+    # half one: 3 protests of 4 articles, half two: 1 of 4; the blend is right everywhere, the rules find the
+    # protests of half one only, so a swap of the halves' rule tags (or of gold) would change the figure
+    first = [{"topics": ["protest"], "stance": "critical"}] * 3 + [{"topics": [], "stance": "neutral"}]
+    second = [{"topics": ["protest"], "stance": "critical"}] + [{"topics": [], "stance": "neutral"}] * 3
+    tags = [([set(g["topics"]) for g in half], [g["stance"] for g in half]) for half in (first, second)]
+    rules_half = [tags[0], ([set()] * 4, ["neutral"] * 4)]
+    product = {"gold": first + second, "rules": {"10": rules_half},
+               "scores": {"10": {"gold": [{"pred": tags[0]}, {"pred": tags[1]}]}}}
     lines = dict(kv for _, kv in product_against_rules(product, "runs/m", topics, stances))
-    topic = lines["product path, newstag-train on the sample + 10 reviewed, rule_blend gold minus the rules (both "
-                  "halves): topic micro-F1"]
-    # the blend is right on all 8, the rules miss 2 of 4 protests: F1 1.0 against 2/3
-    assert topic.startswith("+0.333 (95% interval")
+    name = "product path, newstag-train on the sample + 10 reviewed, rule_blend gold minus the rules (both halves): "
+    # the blend: F1 1.0; the rules: 3 of 4 protests, F1 6/7; swapped, 1 right, 2 wrong and 3 missed: F1 2/7
+    assert lines[name + "topic micro-F1"].startswith(f"{1 - 6 / 7:+.3f} (95% interval")
+    swapped = dict(product, rules={"10": rules_half[::-1]})
+    assert dict(kv for _, kv in product_against_rules(swapped, "runs/m", topics, stances))[
+        name + "topic micro-F1"].startswith(f"{1 - 2 / 7:+.3f} (95% interval")
     assert len(lines) == 2

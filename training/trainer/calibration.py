@@ -41,6 +41,7 @@ def calibrate(tagger: Tagger, val, cfg) -> dict:
     t_cal, s_cal = t_logits / t_temp, s_logits / s_temp
     after = {"topic_ece": topic_ece(sigmoid(t_cal), y), "stance_ece": stance_ece(softmax(s_cal), s)}
     keep = blend_rows(rows, cfg.rule_blend, bool(tagger.rule_schema.rules))
+    fallback = None  # why a fitted stance was not fitted, for train_metrics.json
     default_stance = tagger.stances.index(tagger.rule_schema.default_stance)
     if isinstance(keep, str):  # the union of rules and model, or the rules first: nothing to fit
         blend = RuleBlend.union(len(tagger.stances), default_stance, keep)
@@ -51,6 +52,8 @@ def calibrate(tagger: Tagger, val, cfg) -> dict:
                  if votes is not None else None)
         if blend is not None:
             blend = replace(blend, default_stance=default_stance)
+            if blend.stance_kind != cfg.stance_blend:  # fitted asked for, one stance in the hand labels
+                fallback = "stance_blend fitted: the validation hand labels hold a single stance; the rules' stance"
     tagger.set_blend(blend)
     # a union's thresholds are the model's own: where the rules are silent, the model alone decides
     probs = sigmoid(blend.topic_logits(t_cal, votes)) if votes is not None and blend else sigmoid(t_cal)
@@ -61,7 +64,7 @@ def calibrate(tagger: Tagger, val, cfg) -> dict:
     else:
         thresholds = tune_thresholds(probs, y, cfg.min_positives_for_threshold) if tune else [0.5] * len(tagger.topics)
     tuned = [t for t, ok in zip(tagger.topics, tunable(y, cfg.min_positives_for_threshold)) if ok] if tune else []
-    info = {"validation_examples": len(rows), "before": before, "after": after,
+    info = {"validation_examples": len(rows), "before": before, "after": after, "stance_fallback": fallback,
             "rule_blend": blend.to_manifest() if blend else None,
             # which thresholds were tuned; the others are 0.5 (too few validation positives, or tuning off), or
             # MODEL_ALONE_P under rules_first
