@@ -44,13 +44,13 @@ aggregate figures are printed. Six parts, (a)-(e) each switched off by its flag,
     dev set as in (b) (not on the second set, which it trained on).
 
 Every model (b, c, f) is also compared with its rules on the same articles, on the dev set and the second set
-(not (a)'s builder figures, and also under ``--no-rules``): the difference in topic micro-F1 and in stance macro-F1 with a 95% interval from a paired bootstrap over
-the articles (2,000 resamples, seeded) and the share of resamples in which the model scores higher. The rules
-there are the ones the model's tagger blends with (its schema, on the text after its own boilerplate is removed:
-``Tagger.rule_votes``); the builder of (a) removes the boilerplate it finds in the dev set itself, which moves
-the dev stance by about half a point. A model
-"beats its rules" only where that interval lies above zero; on a few hundred articles a gap of a point or two
-usually does not.
+(not (a)'s builder figures, and also under ``--no-rules``): the difference in topic micro-F1 and in stance
+macro-F1 with a 95% interval from a paired bootstrap over the articles (2,000 resamples, seeded) and the share
+of resamples in which the model scores higher. The rules there are the ones the model's tagger blends with (its
+schema, on the text after its own boilerplate is removed: ``Tagger.rule_votes``); the builder of (a) removes the
+boilerplate it finds in the dev set itself, which moves the dev stance by about half a point. A model "beats its
+rules" only where that interval lies above zero; on a few hundred articles a gap of a point or two usually does
+not.
 
 Output: the table, the total time, one record (``benchmarks/results.jsonl``, ``RESULTS.md``) and
 ``benchmarks/plots/real_per_topic.png`` (per-topic F1 of each tagger); ``--no-record`` writes the plot to the
@@ -71,7 +71,18 @@ import tempfile
 import time
 from pathlib import Path
 
-from .common_train import CONFIG, LABELS, SAMPLE, SAMPLE_GOLD, build, overrides, parser, train, write_jsonl
+from .common_train import (
+    CONFIG,
+    LABELS,
+    SAMPLE,
+    SAMPLE_GOLD,
+    build,
+    build_sample_plus,
+    overrides,
+    parser,
+    train,
+    write_jsonl,
+)
 from .real_metrics import (
     NearCopies,
     balanced_sample,
@@ -81,6 +92,7 @@ from .real_metrics import (
     per_topic_table,
     plot_per_topic,
     rule_stats,
+    rule_tags,
     score_tags,
 )
 from .results import PLOTS, REPO, record, shared_dir, skip_if_missing
@@ -195,10 +207,10 @@ def model_on_dev(model: Path, dev: list[dict], topics: list[str], stances: list[
     gold_topics, gold_stance = gold_of(dev)
     pred = ([set(r.topic_names) for r in results], [r.stance for r in results])
     score = score_tags(gold_topics, pred[0], gold_stance, pred[1], topics, stances)
-    votes = tagger.rule_votes([(a["title"], a["text"]) for a in dev])  # the rules this tagger blends with
-    rules = ([{t for t, m in zip(tagger.topics, row) if m >= 0} for row in votes.margins],
-             [tagger.stances[i] for i in votes.picks])
-    return {"score": score, "pred": pred, "rules": rules, "seconds": seconds, "missing topics": sorted(set(topics) - set(tagger.topics)),
+    # the rules this tagger blends with (its schema, its boilerplate removed), for the paired bootstrap
+    rules = rule_tags(tagger.rule_votes([(a["title"], a["text"]) for a in dev]), tagger.topics, tagger.stances)
+    return {"score": score, "pred": pred, "rules": rules, "seconds": seconds,
+            "missing topics": sorted(set(topics) - set(tagger.topics)),
             "fingerprint": tagger.config.get("data_fingerprint")}
 
 
@@ -324,7 +336,6 @@ def second_line(name: str, s: dict, stances: list[str]) -> str:
             f"{confusion_line(s, stances)}")
 
 
-# ---- (d) the seed articles ---------------------------------------------------------------------------------
 # ---- (f) hand labels of other real articles --------------------------------------------------------------------
 def trained_on_second(second: list[dict], tmp: Path, labels: Path) -> dict:
     """The review loop at the second set's size, with hand labels that are not the dev set's: ``newstag-build`` the
@@ -332,18 +343,12 @@ def trained_on_second(second: list[dict], tmp: Path, labels: Path) -> dict:
     (``configs/train.yaml``, ``--rule_blend gold``). Returns the model folder and the train seconds."""
     import argparse
 
-    inputs = write_jsonl(tmp / "second_train_articles.jsonl",
-                         ({"id": a["id"], "title": a["title"], "text": a["text"]} for a in second))
-    gold = tmp / "second_train_gold.jsonl"
-    gold.write_text(SAMPLE_GOLD.read_text(encoding="utf-8").rstrip("\n") + "\n" + "".join(
-        json.dumps({"id": a["id"], "topics": a["topics"], "stance": a["stance"]}) + "\n" for a in second),
-        encoding="utf-8")
-    data = build([SAMPLE, inputs], tmp / "second_train_dataset", labels=labels, gold=gold)
-    cfg = argparse.Namespace(config=str(CONFIG), extra=[])
-    run = train(data, tmp / "second_train_model", cfg, rule_blend="gold")
+    data = build_sample_plus(second, tmp, "second_train", labels=labels)
+    run = train(data, tmp / "second_train_model", argparse.Namespace(config=str(CONFIG), extra=[]), rule_blend="gold")
     return {"model": run.model, "train s": run.seconds}
 
 
+# ---- each model against its rules ----------------------------------------------------------------------------
 def against_rules(label: str, rows: list[dict], preds: dict[str, tuple], topics: list[str],
                   stances: list[str]) -> list[tuple[str, tuple[str, str]]]:
     """Each model minus its rules on the same articles, with a paired bootstrap interval: whether "better than
@@ -363,6 +368,7 @@ def against_rules(label: str, rows: list[dict], preds: dict[str, tuple], topics:
     return out
 
 
+# ---- (d) the seed articles ---------------------------------------------------------------------------------
 def seed_figures(model: Path, seeds: Path) -> dict:
     """``bench_seeds`` on one model folder: its topic micro-F1 and stance accuracy, and its rules'."""
     from inference import Tagger

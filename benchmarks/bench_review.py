@@ -63,12 +63,12 @@ from .common_train import (
     SAMPLE,
     SAMPLE_GOLD,
     build,
+    build_sample_plus,
     dataset_rows,
     resolved_config,
     train,
-    write_jsonl,
 )
-from .real_metrics import bootstrap_line, paired_bootstrap, score_tags
+from .real_metrics import bootstrap_line, paired_bootstrap, rule_tags, score_tags
 from .results import PLOTS, benchmark_parser, finish, save_plot, shared_dir, skip_if_missing
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -173,22 +173,19 @@ def blends_scored(model: Path, val: list[dict], cfg_args, tests: list[list[dict]
     from inference import Tagger
     from training.trainer.calibration import calibrate
 
-    out, rules = {}, []
+    arts = [[(a["title"], a["text"]) for a in test] for test in tests]
+    out = {}
     for blend in FINETUNE_BLENDS:
         tagger = Tagger.from_pretrained(model, device="cpu")
         calibrate(tagger, val, resolved_config(cfg_args, rule_blend=blend))
         out[blend] = []
-        for test in tests:
-            arts = [(a["title"], a["text"]) for a in test]
-            tags = tagger.predict(arts, evidence=False)
+        for test, articles in zip(tests, arts):
+            tags = tagger.predict(articles, evidence=False)
             pred = [set(t.topic_names) for t in tags], [t.stance for t in tags]
             out[blend].append({**score_tags([set(g["topics"]) for g in test], pred[0], [g["stance"] for g in test],
                                             pred[1], topics, stances), "pred": pred})
-            if len(rules) < len(tests):  # the rules do not depend on the blend: once per list
-                v = tagger.rule_votes(arts)
-                rules.append(([{t for t, m in zip(tagger.topics, row) if m >= 0} for row in v.margins],
-                              [tagger.stances[i] for i in v.picks]))
-    return out, rules
+    # the rules do not depend on the blend: the last tagger's, once per list
+    return out, [rule_tags(tagger.rule_votes(articles), tagger.topics, tagger.stances) for articles in arts]
 
 
 def finetune_path(args, dev: list[dict], halves, queue_picks: list[list[int]], model_dir: Path, sample_data: Path,
@@ -211,14 +208,7 @@ def finetune_path(args, dev: list[dict], halves, queue_picks: list[list[int]], m
     got = {"0": first, str(args.finetune): {b: [] for b in FINETUNE_BLENDS}}
     rules = {"0": first_rules, str(args.finetune): []}
     for k, ((review, _), picked) in enumerate(pairs):
-        reviewed = [dev[review[i]] for i in picked[: args.finetune]]
-        inputs = write_jsonl(tmp / f"finetune{k}_articles.jsonl",
-                             ({"id": a["id"], "title": a["title"], "text": a["text"]} for a in reviewed))
-        gold = tmp / f"finetune{k}_gold.jsonl"
-        gold.write_text(SAMPLE_GOLD.read_text(encoding="utf-8").rstrip("\n") + "\n" + "".join(
-            json.dumps({"id": a["id"], "topics": a["topics"], "stance": a["stance"]}) + "\n" for a in reviewed),
-            encoding="utf-8")
-        data = build([SAMPLE, inputs], tmp / f"finetune{k}_data", gold=gold)
+        data = build_sample_plus([dev[review[i]] for i in picked[: args.finetune]], tmp, f"finetune{k}")
         run = train(data, tmp / f"finetune{k}_model", cfg_args)
         val = dataset_rows(data)["validation"]
         scored, rule_tags = blends_scored(run.model, val, cfg_args, [tests[k]], topics, stances)
@@ -235,15 +225,17 @@ def product_against_rules(product: dict, model: str, topics, stances) -> list[tu
     line, (metric, value))."""
     gold = product["gold"]
     gold_topics, gold_stance = [set(a["topics"]) for a in gold], [a["stance"] for a in gold]
+
+    def joined(parts):  # per half (topic sets, stances) -> the same over both halves, in order
+        return [x for p in parts for x in p[0]], [x for p in parts for x in p[1]]
+
     out = []
     for n, by_blend in product["scores"].items():
-        rules = [x for half in product["rules"][n] for x in zip(*half)]
-        rules_pred = [r[0] for r in rules], [r[1] for r in rules]
+        rules = joined(product["rules"][n])
         where = f"the {model} folder" if n == "0" else f"newstag-train on the sample + {n} reviewed"
         for blend, halves in by_blend.items():
-            pred = [x for h in halves for x in zip(*h["pred"])]
-            boot = paired_bootstrap(gold_topics, gold_stance, ([p[0] for p in pred], [p[1] for p in pred]), rules_pred,
-                                    topics, stances)
+            boot = paired_bootstrap(gold_topics, gold_stance, joined([h["pred"] for h in halves]), rules, topics,
+                                    stances)
             for key, label in (("topic_micro_f1", "topic micro-F1"), ("stance_macro_f1", "stance macro-F1")):
                 value = bootstrap_line(boot, key)
                 name = f"product path, {where}, rule_blend {blend} minus the rules (both halves): {label}"

@@ -141,6 +141,19 @@ def build(inputs: Sequence[str | Path], out: Path, *flags: str, labels: Path = L
     return out
 
 
+def build_sample_plus(articles: Sequence[dict], tmp: Path, name: str, labels: Path = LABELS) -> Path:
+    """``newstag-build`` the bundled sample plus hand-labeled ``articles`` (``id``, ``title``, ``text``, ``topics``,
+    ``stance``), one gold file holding the sample's labels and theirs, as an analyst's corrections reach the next
+    build; the inputs and the dataset go to ``tmp`` under ``name``. Returns the dataset folder."""
+    inputs = write_jsonl(tmp / f"{name}_articles.jsonl",
+                         ({"id": a["id"], "title": a["title"], "text": a["text"]} for a in articles))
+    gold = tmp / f"{name}_gold.jsonl"
+    gold.write_text(SAMPLE_GOLD.read_text(encoding="utf-8").rstrip("\n") + "\n" + "".join(
+        json.dumps({"id": a["id"], "topics": a["topics"], "stance": a["stance"]}) + "\n" for a in articles),
+        encoding="utf-8")
+    return build([SAMPLE, inputs], tmp / f"{name}_data", labels=labels, gold=gold)
+
+
 @dataclass
 class TrainRun:
     model: Path

@@ -128,6 +128,13 @@ def paired_bootstrap(gold_topics: Sequence[set], gold_stance: Sequence[str], a: 
     return out
 
 
+def rule_tags(votes, topics: Sequence[str], stances: Sequence[str]) -> tuple[list[set], list[str]]:
+    """The rules' own tags from a tagger's ``RuleVotes``: the topics whose summed votes reach their ``min_votes``
+    (margin >= 0) and the stance the rules pick."""
+    return ([{t for t, m in zip(topics, row) if m >= 0} for row in votes.margins],
+            [stances[i] for i in votes.picks])
+
+
 def bootstrap_line(boot: dict, key: str) -> str:
     """``+0.006 (95% interval -0.010 to +0.022; higher in 77% of 2000 resamples)``."""
     b = boot[key]

@@ -108,10 +108,10 @@ def fit_blend(votes: RuleVotes, keep: np.ndarray, y: np.ndarray, s: np.ndarray, 
         return None
     x = votes.topic_features(topic_logits)[keep].reshape(-1, 4)
     topic = LogisticRegression(C=1.0, fit_intercept=False, max_iter=1000).fit(x, y[keep].ravel())
-    xs = votes.stance_features(stance_logits)[keep]
-    weights = np.zeros((n_stances, xs.shape[1]))
+    weights = np.zeros((n_stances, 2 * n_stances + 1))  # the columns of ``RuleVotes.stance_features``
     if stance_blend != "fitted" or len(set(s[keep])) < 2:
         return RuleBlend(topic.coef_[0], weights, int(keep.sum()), stance_kind="rules_first")
+    xs = votes.stance_features(stance_logits)[keep]
     stance = LogisticRegression(C=1.0, fit_intercept=False, max_iter=1000).fit(xs, s[keep])
     if len(stance.classes_) == 2:  # a binary fit has one row: the second class against the first
         weights[stance.classes_[1]] = stance.coef_[0]
