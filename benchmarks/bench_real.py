@@ -7,7 +7,8 @@ Example:
     python -m benchmarks.bench_real --pool 150 --no-record                # a smoke run
 
 The yardstick is ``SHARED/gold/real_dev.jsonl``, 575 real articles labeled by ``SHARED/LABELS.md``; only
-aggregate figures are printed. Six parts, (a)-(e) each switched off by its flag, (f) switched on by its own:
+aggregate figures are printed. Seven parts, (a)-(e) and (g) each switched off by its flag, (f) switched on by its
+own:
 
 (a) ``--no-rules``: the builder's weak labels. ``newstag-build`` runs in-process on the dev set (a temp JSONL
     of id/title/text, a temp gold file, ``--gold --gold-to-test --keep-duplicates --no-plots --labels``;
@@ -38,13 +39,20 @@ aggregate figures are printed. Six parts, (a)-(e) each switched off by its flag,
     are judged on the dev set, and rules written from dev figures on this one: a change that helps only one of
     the two is fitting that set.
 
+(g) ``--no-briefs``: the brief set, ``benchmarks/data/brief_gold.jsonl``: 339 articles of the unlabeled corpora
+    (Reuters-21578 ModApte train, BBC News and FNC-1 train bodies; none a dev or second-set article) read and
+    labeled as briefs, the title and the first two sentences of the body (``brief_view``), as news feeds and wire
+    services give them and as the reserved AG News set is; an independent second reader labeled all of them
+    (``brief_gold_second_reader.jsonl``; see ``benchmarks/data/README.md``). Scored as in (e): the rules, the
+    ``--model`` folder and the pool model on those briefs, and (c) leaves these articles out of its pool.
+
 (f) ``--train-on-second`` (off by default, about 10 minutes): the review loop at the second set's size with hand
     labels that are not the dev set's. ``newstag-build`` the bundled sample plus the second set's articles, both
     sets' labels as gold, ``newstag-train`` with ``configs/train.yaml`` and ``--rule_blend gold``; scored on the
     dev set as in (b) (not on the second set, which it trained on).
 
-Every model (b, c, f) is also compared with its rules on the same articles, on the dev set and the second set
-(not (a)'s builder figures, and also under ``--no-rules``): the difference in topic micro-F1 and in stance
+Every model (b, c, f) is also compared with its rules on the same articles, on the dev set, the second set and the
+briefs (not (a)'s builder figures, and also under ``--no-rules``): the difference in topic micro-F1 and in stance
 macro-F1 with a 95% interval from a paired bootstrap over the articles (2,000 resamples, seeded) and the share
 of resamples in which the model scores higher. The rules there are the ones the model's tagger blends with (its
 schema, on the text after its own boilerplate is removed: ``Tagger.rule_votes``); the builder of (a) removes the
@@ -102,6 +110,9 @@ DEFAULT_POOL = 3000  # with configs/train-weak.yaml the whole benchmark takes ab
 WEAK_CONFIG = REPO / "configs" / "train-weak.yaml"
 SECOND_GOLD = REPO / "benchmarks" / "data" / "pool_gold.jsonl"
 SECOND_READER = REPO / "benchmarks" / "data" / "pool_gold_second_reader.jsonl"  # an independent reader on a subset
+BRIEF_GOLD = REPO / "benchmarks" / "data" / "brief_gold.jsonl"
+BRIEF_READER = REPO / "benchmarks" / "data" / "brief_gold_second_reader.jsonl"  # an independent reader on all of it
+BRIEF_SENTENCES = 2  # a brief: the title and the first two sentences of the body, as news feeds and wire briefs give
 FNC_SOURCE, BBC_SOURCE = "fnc-1 train_bodies", "bbc-news"
 CONFIG_KEYS = ("epochs", "learning_rate", "batch_size", "max_length", "max_windows", "head_init",
                "topic_pos_weight", "early_stopping_patience", "bf16", "max_steps", "seed")
@@ -124,7 +135,8 @@ def parse_args(argv=None):
                         "the second set's hand labels (--rule_blend gold), scored on the dev set")
     for part, what in (("rules", "(a) the builder's weak labels"), ("model", "(b) the --model folder on the dev set"),
                        ("pool", "(c) the unsupervised path"), ("seeds", "(d) the seed articles"),
-                       ("second", "(e) the second real set (benchmarks/data/pool_gold.jsonl)")):
+                       ("second", "(e) the second real set (benchmarks/data/pool_gold.jsonl)"),
+                       ("briefs", "(g) the brief set (benchmarks/data/brief_gold.jsonl)")):
         p.add_argument(f"--no-{part}", action="store_true", help=f"skip {what}")
     return p.parse_args(argv)
 
@@ -221,6 +233,17 @@ def pool_paths(corpora: Path) -> dict[str, Path]:
 
 
 @functools.cache
+def reuters_records(path: Path) -> list[dict]:
+    """Every Reuters-21578 ModApte train document as a record (``id`` ``reuters:NEWID``; the title stands for the
+    text of a document without a body)."""
+    out = []
+    for doc in read_jsonl(path):
+        title, body = (doc.get("title") or "").strip(), (doc.get("body") or "").strip()
+        out.append({"id": f"reuters:{doc['newid']}", "title": title, "text": body or title})
+    return out
+
+
+@functools.cache
 def fnc_bbc_records(fnc: Path, bbc: Path) -> dict[str, list[dict]]:
     """Every FNC-1 train body and BBC News article, read once per run (the pool and the second set both need
     them): ``id`` (``fnc-1:BODY_ID``, ``bbc-news:ROW``), ``title``, ``text``, ``source`` and ``body_id`` or
@@ -238,7 +261,7 @@ def fnc_bbc_records(fnc: Path, bbc: Path) -> dict[str, list[dict]]:
 def pool_candidates(paths: dict[str, Path], dev: list[dict],
                     exclude: set[str] = frozenset()) -> tuple[dict[str, list[dict]], dict[str, int]]:
     """Unlabeled articles per corpus, without the dev set's own rows, without copies of dev texts and without
-    the ``exclude`` ids (the second set's articles, scored in (e)).
+    the ``exclude`` ids (the articles of the second set and the brief set, scored in (e) and (g)).
 
     Returns:
         corpus -> records (``id`` = ``fnc-1:BODY_ID``, ``bbc-news:ROW``, ``reuters:NEWID``; ``title``;
@@ -248,10 +271,7 @@ def pool_candidates(paths: dict[str, Path], dev: list[dict],
     groups: dict[str, list[dict]] = {
         name: [{"id": r["id"], "title": r["title"], "text": r["text"]} for r in rows if r["id"] not in dev_keys]
         for name, rows in fnc_bbc_records(paths["fnc-1"], paths["bbc-news"]).items()}
-    groups["reuters"] = []
-    for doc in read_jsonl(paths["reuters"]):
-        title, body = (doc.get("title") or "").strip(), (doc.get("body") or "").strip()
-        groups["reuters"].append({"id": f"reuters:{doc['newid']}", "title": title, "text": body or title})
+    groups["reuters"] = [dict(r) for r in reuters_records(paths["reuters"])]
     near = NearCopies([a["text"] for a in dev])
     dropped = {}
     for name, items in groups.items():
@@ -298,37 +318,59 @@ def unsupervised(args, dev: list[dict], groups: dict[str, list[dict]], tmp: Path
             "config": {k: cfg.get(k) for k in CONFIG_KEYS}}
 
 
-# ---- (e) the second real set -------------------------------------------------------------------------------
-def second_set(paths: dict[str, Path], dev: list[dict], gold_path: Path = SECOND_GOLD) -> list[dict]:
-    """The second set's labels with their texts from the corpora (ids ``fnc-1:BODY_ID`` and ``bbc-news:ROW``).
+# ---- (e) the second real set and (g) the brief set ------------------------------------------------------------
+def brief_view(title: str, text: str) -> tuple[str, str]:
+    """What a news feed or a wire brief gives of an article: its title and the first ``BRIEF_SENTENCES``
+    sentences of its body, as the tagger splits them (a hard-wrapped wire text is rejoined first)."""
+    from inference.sentences import sentences
+
+    return " ".join(title.split()), " ".join(" ".join(sentences(text)[:BRIEF_SENTENCES]).split())
+
+
+def second_set(paths: dict[str, Path], dev: list[dict], gold_path: Path = SECOND_GOLD,
+               view=None) -> list[dict]:
+    """A labeled set's labels with their texts from the corpora (ids ``fnc-1:BODY_ID``, ``bbc-news:ROW`` and,
+    where ``paths`` has Reuters, ``reuters:NEWID``); ``view(title, text)`` gives the part of each article that
+    was labeled (``brief_view`` for the brief set), default the whole article.
 
     Raises ``SystemExit`` when a labeled id is not in its corpus or is a dev article: either would make the
     figures wrong."""
     labels = read_jsonl(gold_path)
-    texts = {r["id"]: r for rows in fnc_bbc_records(paths["fnc-1"], paths["bbc-news"]).values() for r in rows}
+    records = [r for rows in fnc_bbc_records(paths["fnc-1"], paths["bbc-news"]).values() for r in rows]
+    if any(x["id"].startswith("reuters:") for x in labels) and paths.get("reuters"):
+        records += reuters_records(paths["reuters"])
+    texts = {r["id"]: r for r in records}
     missing = [x["id"] for x in labels if x["id"] not in texts]
     if missing:
         raise SystemExit(f"{gold_path.name}: {len(missing)} id(s) not in the corpora (first: {missing[0]}); "
                          "the corpora under --shared are not the ones the labels were made on")
     rows = [{**texts[x["id"]], "id": x["id"], "topics": x["topics"], "stance": x["stance"]} for x in labels]
+    if view is not None:
+        for r in rows:
+            r["title"], r["text"] = view(r["title"], r["text"])
     found = dev_in_pool(rows, dev)
     if found:
-        raise SystemExit(f"{found} dev article(s) in {gold_path.name}: the second set must hold none")
+        raise SystemExit(f"{found} dev article(s) in {gold_path.name}: the set must hold none")
     return rows
 
 
 def reader_agreement(first: list[dict], second_reader: list[dict], topics: list[str],
-                     stances: list[str]) -> tuple[str, dict]:
+                     stances: list[str], reader_name: str = SECOND_READER.name) -> tuple[str, dict]:
     """How far an independent reader's labels of some of the set's articles agree with the set's own: scored
     as if the second reader were a tagger (``score_tags``, the set's labels as gold)."""
     by_id = {a["id"]: a for a in first}
     missing = [x["id"] for x in second_reader if x["id"] not in by_id]
     if missing:
-        raise SystemExit(f"{SECOND_READER.name}: {len(missing)} id(s) not in {SECOND_GOLD.name} (first: {missing[0]})")
+        raise SystemExit(f"{reader_name}: {len(missing)} id(s) not in the set it reads again (first: {missing[0]})")
     gold = [by_id[x["id"]] for x in second_reader]
     score = score_tags([set(a["topics"]) for a in gold], [set(x["topics"]) for x in second_reader],
                        [a["stance"] for a in gold], [x["stance"] for x in second_reader], topics, stances)
     return f"a second reader ({len(second_reader)} of the articles)", score
+
+
+# the labeled sets besides the dev set: (label, flag part, labels, an independent reader's labels, the view labeled)
+OTHER_SETS = (("second set", "second", SECOND_GOLD, SECOND_READER, None),
+              ("briefs", "briefs", BRIEF_GOLD, BRIEF_READER, brief_view))
 
 
 def second_line(name: str, s: dict, stances: list[str]) -> str:
@@ -424,9 +466,9 @@ def main(argv=None) -> int:
     seeds = shared / "seeds"
     do_seeds = not args.no_seeds and seeds_present(seeds)
     results: dict[str, dict] = {}
-    second_results: dict[str, dict] = {}  # (e): the same taggers on the second set
     preds: dict[str, tuple] = {}  # per tagger, its topics and stances per article, for the paired bootstrap
-    second_preds: dict[str, tuple] = {}
+    # (e) and (g): the same taggers on the other labeled sets; label -> rows, results, preds
+    others: dict[str, dict] = {}
     metrics: dict = {"dev articles": len(dev), "labels": shown(labels)}
     times: dict = {}
     with tempfile.TemporaryDirectory(prefix="bench_real_") as tmp_name:
@@ -467,23 +509,27 @@ def main(argv=None) -> int:
         elif do_seeds:
             print(f"skipped (d) for --model: {model} not found")
         paths = pool_paths(shared / "corpora")
-        second: list[dict] = []
-        if not args.no_second and not skip_if_missing([SECOND_GOLD, paths["fnc-1"], paths["bbc-news"]]):
-            second = second_set(paths, dev)
-            print(f"(e) the second real set: {len(second)} articles of the unlabeled corpora labeled by the "
-                  f"project's readers ({shown(SECOND_GOLD)}); stances: "
-                  + ", ".join(f"{st} {sum(a['stance'] == st for a in second)}" for st in stances) + "; topics: "
-                  + ", ".join(f"{t} {sum(t in a['topics'] for a in second)}" for t in topics), flush=True)
-            if SECOND_READER.is_file():
-                name, score = reader_agreement(second, read_jsonl(SECOND_READER), topics, stances)
-                second_results[name] = score
+        for label, part, gold_path, reader, view in OTHER_SETS:
+            needs = [gold_path, paths["fnc-1"], paths["bbc-news"]] + ([paths["reuters"]] if part == "briefs" else [])
+            if getattr(args, f"no_{part}") or skip_if_missing(needs):
+                continue
+            rows = second_set(paths, dev, gold_path, view)
+            o = others[label] = {"rows": rows, "gold": gold_path, "results": {}, "preds": {}}
+            print(f"({'e' if part == 'second' else 'g'}) the {label}: {len(rows)} articles of the unlabeled corpora "
+                  f"labeled by the project's readers ({shown(gold_path)}"
+                  + (f", read as briefs: the title and {BRIEF_SENTENCES} sentences" if view else "") + "); stances: "
+                  + ", ".join(f"{st} {sum(a['stance'] == st for a in rows)}" for st in stances) + "; topics: "
+                  + ", ".join(f"{t} {sum(t in a['topics'] for a in rows)}" for t in topics), flush=True)
+            if reader.is_file():
+                name, score = reader_agreement(rows, read_jsonl(reader), topics, stances, reader.name)
+                o["results"][name] = score
             if not args.no_rules:
-                e = rules_on_dev(second, labels, tmp, topics, stances, name="second")
-                second_results["rules"] = e["score"]
+                o["results"]["rules"] = rules_on_dev(rows, labels, tmp, topics, stances, name=part)["score"]
             if not args.no_model and has_model:
-                m = model_on_dev(model, second, topics, stances)
-                second_results[f"model {model.parent.name}/{model.name}"] = m["score"]
-                second_preds["model"] = m["pred"], m["rules"]
+                m = model_on_dev(model, rows, topics, stances)
+                o["results"][f"model {model.parent.name}/{model.name}"] = m["score"]
+                o["preds"]["model"] = m["pred"], m["rules"]
+        second = others.get("second set", {}).get("rows", [])
         if args.train_on_second and second:
             print(f"(f) newstag-train on the bundled sample + the second set's {len(second)} hand-labeled articles",
                   flush=True)
@@ -497,7 +543,7 @@ def main(argv=None) -> int:
         elif args.train_on_second:
             print("skipped (f): the second set is missing or switched off")
         if not args.no_pool and not skip_if_missing(list(paths.values())):
-            groups, near = pool_candidates(paths, dev, exclude={x["id"] for x in second})
+            groups, near = pool_candidates(paths, dev, exclude={x["id"] for o in others.values() for x in o["rows"]})
             print("(c) pool candidates: " + ", ".join(f"{k} {len(v)}" for k, v in groups.items())
                   + "; dropped as (near) copies of a dev text: " + ", ".join(f"{k} {v}" for k, v in near.items()),
                   flush=True)
@@ -527,10 +573,10 @@ def main(argv=None) -> int:
                 "pool model topic micro-F1 on its own test split (weak labels)": c["test"].get("topic_micro_f1"),
                 "pool model stance accuracy on its own test split (weak labels)": c["test"].get("stance_accuracy"),
                 **score_metrics("pool model", scored["score"], topics, stances)})
-            if second:
-                m = model_on_dev(c["model"], second, topics, stances)
-                second_results["pool model"] = m["score"]
-                second_preds["pool model"] = m["pred"], m["rules"]
+            for o in others.values():
+                m = model_on_dev(c["model"], o["rows"], topics, stances)
+                o["results"]["pool model"] = m["score"]
+                o["preds"]["pool model"] = m["pred"], m["rules"]
             if do_seeds:
                 start = time.perf_counter()
                 d = seed_figures(c["model"], seeds)
@@ -544,7 +590,7 @@ def main(argv=None) -> int:
         elif not args.no_pool:
             print("skipped (c): the unlabeled corpora are missing")
 
-    if not results and not second_results and not any(k.startswith("seeds ") for k in metrics):
+    if not results and not any(o["results"] for o in others.values()) and not any(k.startswith("seeds ") for k in metrics):
         print("nothing was scored (every part switched off or skipped); nothing recorded")
         return 0
     if results:
@@ -554,13 +600,13 @@ def main(argv=None) -> int:
             print(f"  stance confusion, {name}: {confusion_line(s, stances)}")
     if not args.no_rules:
         print_rules(a["rules"])
-    if second_results:
-        print(f"Second real set ({len(second)} articles, {shown(SECOND_GOLD)}):")
-        for name, s in second_results.items():
-            print(second_line(name, s, stances))
-            metrics.update(score_metrics(f"second set {name}", s, topics, stances))
-        metrics["second set articles"] = len(second)
-    for label, rows, p in (("dev", dev, preds), ("second set", second, second_preds)):
+    for label, o in others.items():
+        print(f"{label[0].upper() + label[1:]} ({len(o['rows'])} articles, {shown(o['gold'])}):")
+        for name, sc in o["results"].items():
+            print(second_line(name, sc, stances))
+            metrics.update(score_metrics(f"{label} {name}", sc, topics, stances))
+        metrics[f"{label} articles"] = len(o["rows"])
+    for label, rows, p in [("dev", dev, preds)] + [(k, o["rows"], o["preds"]) for k, o in others.items()]:
         for line, (key, value) in against_rules(label, rows, p, topics, stances):
             print(line)
             metrics[key] = value

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .errors import NewstagError
 from .pages import Article, split_articles
+from .sentences import unwrap
 
 PAGE_SUFFIXES = {".txt", ".text"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -76,8 +77,8 @@ class Record:
     @classmethod
     def from_article(cls, article: Article, path: str, page_id: str, redecoded: str | None = None) -> Record:
         """The record of an article cut from a page: its id is the page's id and the article's position."""
-        return cls(id=f"{page_id}-{article.position}", title=article.title, text=article.text, path=path, source=article.outlet,
-                   tags=tuple(article.tags), position=article.position, page_id=page_id, redecoded=redecoded)
+        return cls(id=f"{page_id}-{article.position}", title=article.title, text=unwrap(article.text), path=path,
+                   source=article.outlet, tags=tuple(article.tags), position=article.position, page_id=page_id, redecoded=redecoded)
 
 
 @dataclass(frozen=True)
@@ -225,11 +226,12 @@ def _row_record(row: dict, path: Path, line: int, columns: dict[str, str], enc: 
     title = _pick(row, "title", columns)
     if not isinstance(text, str) or not text.strip():
         return Skip(str(path), "record has no text", line)
-    title = title.strip() if isinstance(title, str) and title.strip() else text.strip().split("\n")[0][:120]
+    text = unwrap(text.strip())
+    title = title.strip() if isinstance(title, str) and title.strip() else text.split("\n")[0][:120]
     rid = _pick(row, "id", columns)
     rid = str(rid) if rid not in (None, "") else _digest(str(path), str(line))
     extra = {k: v for k, v in row.items() if k in ("topics", "stance", "labels", "category", "split")}
-    return Record(id=rid, title=title, text=text.strip(), path=str(path), source=_str(_pick(row, "source", columns)),
+    return Record(id=rid, title=title, text=text, path=str(path), source=_str(_pick(row, "source", columns)),
                   url=_str(_pick(row, "url", columns)), published=_str(_pick(row, "published", columns)),
                   redecoded=enc, extra=extra)
 

@@ -66,9 +66,54 @@ def _abbreviation(text: str, end: int, next_start: int) -> bool:
     return False
 
 
+# a text is hard-wrapped when it has this many line breaks inside paragraphs or more, and no longer lines
+WRAP_MIN_BREAKS = 3
+WRAP_MAX_WIDTH = 100
+
+
+def unwrap(text: str) -> str:
+    """``text`` with its paragraphs one a line: a hard-wrapped text (a wire feed or a plain-text page broken at
+    a fixed width, so that many lines end mid-sentence) has its lines joined back into paragraphs at blank or
+    indented lines; any other text is returned as it is. Without this each wrapped line would be read as a
+    sentence of its own.
+
+    Example:
+        >>> unwrap("Troops crossed the\nborder at dawn and\nmoved on the\ncapital, officials\nsaid.")
+        'Troops crossed the border at dawn and moved on the capital, officials said.'
+    """
+    lines = text.split("\n")
+    if not _hard_wrapped(lines):
+        return text
+    out, current = [], []
+    for line in lines:
+        if (not line.strip() or line[:1].isspace()) and current:
+            out.append(" ".join(current))
+            current = []
+        if line.strip():
+            current.append(line.strip())
+    if current:
+        out.append(" ".join(current))
+    return "\n".join(out)
+
+
+def _hard_wrapped(lines: list[str]) -> bool:
+    """Whether lines look broken at a fixed width: at least ``WRAP_MIN_BREAKS`` breaks between two non-blank
+    lines, a third of them or more before a lower-case word (a sentence goes on: headline lists and one-line
+    paragraphs almost never do that), and lines no longer than ``WRAP_MAX_WIDTH`` characters."""
+    breaks = mid = 0
+    for a, b in zip(lines, lines[1:]):
+        if len(a) > WRAP_MAX_WIDTH:
+            return False
+        if a.strip() and b.strip() and not b[:1].isspace():
+            breaks += 1
+            mid += b[:1].islower()
+    return breaks >= WRAP_MIN_BREAKS and mid * 3 >= breaks and len(lines[-1]) <= WRAP_MAX_WIDTH
+
+
 def sentences(text: str) -> list[str]:
-    """Split text into sentences (paragraph breaks always end one). Good enough for news prose."""
-    return [s for para in text.split("\n") for s in paragraph_sentences(para)]
+    """Split text into sentences (paragraph breaks always end one; a hard-wrapped text is rejoined into its
+    paragraphs first: ``unwrap``). Good enough for news prose."""
+    return [s for para in unwrap(text).split("\n") for s in paragraph_sentences(para)]
 
 
 def sentence_key(sentence: str) -> str:

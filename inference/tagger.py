@@ -27,7 +27,7 @@ from .pages import split_articles
 from .rules import LabelingFunction, labeling_functions
 from .schema import Schema, schema_from_dict
 from .scores import probabilities, sigmoid, softmax
-from .sentences import sentences
+from .sentences import sentences, unwrap
 from .windows import encode_windows, pad_batch
 
 if TYPE_CHECKING:
@@ -243,8 +243,10 @@ class Tagger:
         return self._votes(articles, self._clean(articles))
 
     def _clean(self, arts: list[tuple[str | None, str]]) -> list[str]:
-        """The texts the network and the rules read: without the model's boilerplate sentences."""
-        return [strip_boilerplate(t, self.boilerplate)[0] if self.boilerplate else t for _, t in arts]
+        """The texts the network and the rules read: a hard-wrapped text rejoined into its paragraphs, without
+        the model's boilerplate sentences."""
+        texts = [unwrap(t) for _, t in arts]
+        return [strip_boilerplate(t, self.boilerplate)[0] for t in texts] if self.boilerplate else texts
 
     def _votes(self, arts, texts: list[str]) -> RuleVotes:
         return rule_votes(self.rule_schema, self.labeling_functions, [(a[0], x) for a, x in zip(arts, texts)])

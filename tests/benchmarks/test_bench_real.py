@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from benchmarks.bench_real import dev_in_pool, pool_candidates, reader_agreement, second_set
+from benchmarks.bench_real import brief_view, dev_in_pool, pool_candidates, reader_agreement, second_set
 from benchmarks.real_metrics import (
     NearCopies,
     balanced_sample,
@@ -176,3 +176,20 @@ def test_reader_agreement_scores_the_second_reader_against_the_set_and_refuses_u
     assert s["stance_confusion"] == [[0, 0, 0], [0, 0, 1], [0, 0, 1]]
     with pytest.raises(SystemExit, match="not in"):
         reader_agreement(first, [{"id": "z", "topics": [], "stance": "neutral"}], TOPICS, STANCES)
+
+
+def test_brief_view_is_the_title_and_two_whole_sentences_of_a_wrapped_or_plain_text():
+    wrapped = "Rebels shelled the\ncity on Monday, the\narmy said.  Aid\nagencies left.\n    Talks resume today."
+    assert brief_view("  Rebels   shell city ", wrapped) == (
+        "Rebels shell city", "Rebels shelled the city on Monday, the army said. Aid agencies left.")
+    assert brief_view("", "One sentence only.") == ("", "One sentence only.")
+
+
+def test_the_brief_set_reads_reuters_texts_and_gives_each_labeled_view(tmp_path):
+    paths = corpora(tmp_path)
+    paths["reuters"] = tmp_path / "reuters.jsonl"
+    paths["reuters"].write_text(json.dumps({"newid": 3, "title": "STRIKE ENDS", "body": "Dockers went back.\nPay rose. "
+                                            "Ships sail."}) + "\n", encoding="utf-8")
+    gold = write_labels(tmp_path / "briefs.jsonl", [{"id": "reuters:3", "topics": ["protest"], "stance": "neutral"}])
+    (row,) = second_set(paths, [], gold, view=brief_view)
+    assert (row["title"], row["text"], row["topics"]) == ("STRIKE ENDS", "Dockers went back. Pay rose.", ["protest"])

@@ -180,3 +180,14 @@ def test_html_page_gives_one_article(repo_root):
     assert isinstance(rec, Record)
     assert rec.title and len(rec.text) > 300
     assert "<" not in rec.text
+
+
+def test_a_hard_wrapped_record_is_rejoined_into_paragraphs(tmp_path):
+    wrapped = ("Protesters marched through the capital on\nSaturday to demand early elections, and\n"
+               "police said the rally was peaceful.\n    Organisers put the crowd at 20,000, the\nlargest this year.")
+    path = tmp_path / "wire.jsonl"
+    path.write_text(json.dumps({"id": "w1", "text": wrapped}) + "\n", encoding="utf-8")
+    (rec,) = read(path)
+    assert rec.text == ("Protesters marched through the capital on Saturday to demand early elections, and police "
+                        "said the rally was peaceful.\nOrganisers put the crowd at 20,000, the largest this year.")
+    assert rec.title == rec.text.split("\n")[0][:120]  # the title falls back to the first paragraph, not a line

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inference.sentences import paragraph_sentences, sentences
+from inference.sentences import paragraph_sentences, sentences, unwrap
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -60,3 +60,39 @@ def test_each_sentence_is_found_in_the_text_in_order():
         start = text.find(s, pos)
         assert start >= 0, s
         pos = start + len(s)
+
+
+WRAPPED = ("Government troops and rebels agreed to a\n"
+           "ceasefire on Tuesday after three weeks of\n"
+           "fighting around the port, officials said.\n"
+           "    The truce is to be monitored by\n"
+           "observers from neighbouring states, who\n"
+           "arrive on Friday.\n"
+           " Reuter")
+
+
+def test_a_hard_wrapped_text_is_read_in_whole_sentences():
+    assert unwrap(WRAPPED) == ("Government troops and rebels agreed to a ceasefire on Tuesday after three weeks "
+                               "of fighting around the port, officials said.\n"
+                               "The truce is to be monitored by observers from neighbouring states, who arrive "
+                               "on Friday.\nReuter")
+    assert sentences(WRAPPED) == sentences(unwrap(WRAPPED)) == [
+        "Government troops and rebels agreed to a ceasefire on Tuesday after three weeks of fighting around the "
+        "port, officials said.",
+        "The truce is to be monitored by observers from neighbouring states, who arrive on Friday.", "Reuter"]
+    for s in sentences(WRAPPED):  # evidence finds sentences in the unwrapped text the tagger reads
+        assert s in unwrap(WRAPPED)
+
+
+@pytest.mark.parametrize("text", [
+    # a headline list and one-line paragraphs: no line goes on in lower case
+    "Related Articles\nTruce holds in the north\nAid convoy reaches the city\nTalks resume in Geneva",
+    "The talks resumed on Monday.\nBoth sides sent delegations.\nA deal is expected soon.\nNothing was signed.",
+    # long lines are paragraphs, however they end
+    ("A paragraph that runs well past any fixed width a wire feed would wrap at, without a full stop at its end and\n"
+     "continued here in lower case\nand here\nand here."),
+    # too few breaks to tell
+    "Aid arrived\nby truck\non Monday.",
+])
+def test_text_that_is_not_hard_wrapped_is_left_as_it_is(text):
+    assert unwrap(text) == text
