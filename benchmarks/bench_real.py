@@ -77,7 +77,11 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
+
+from inference.sentences import sentences
 
 from .common_train import (
     CONFIG,
@@ -322,8 +326,6 @@ def unsupervised(args, dev: list[dict], groups: dict[str, list[dict]], tmp: Path
 def brief_view(title: str, text: str) -> tuple[str, str]:
     """What a news feed or a wire brief gives of an article: its title and the first ``BRIEF_SENTENCES``
     sentences of its body, as the tagger splits them (a hard-wrapped wire text is rejoined first)."""
-    from inference.sentences import sentences
-
     return " ".join(title.split()), " ".join(" ".join(sentences(text)[:BRIEF_SENTENCES]).split())
 
 
@@ -368,9 +370,21 @@ def reader_agreement(first: list[dict], second_reader: list[dict], topics: list[
     return f"a second reader ({len(second_reader)} of the articles)", score
 
 
-# the labeled sets besides the dev set: (label, flag part, labels, an independent reader's labels, the view labeled)
-OTHER_SETS = (("second set", "second", SECOND_GOLD, SECOND_READER, None),
-              ("briefs", "briefs", BRIEF_GOLD, BRIEF_READER, brief_view))
+class LabeledSet(NamedTuple):
+    """A labeled set besides the dev set: its name, its ``--no-PART`` flag, its part letter, its labels, an
+    independent reader's labels, the view that was labeled (None: whole articles) and the corpora it reads."""
+
+    label: str
+    part: str
+    letter: str
+    gold: Path
+    reader: Path
+    view: Callable[[str, str], tuple[str, str]] | None
+    corpora: tuple[str, ...]
+
+
+OTHER_SETS = (LabeledSet("second set", "second", "e", SECOND_GOLD, SECOND_READER, None, ("fnc-1", "bbc-news")),
+              LabeledSet("briefs", "briefs", "g", BRIEF_GOLD, BRIEF_READER, brief_view, ("fnc-1", "bbc-news", "reuters")))
 
 
 def second_line(name: str, s: dict, stances: list[str]) -> str:
@@ -509,13 +523,13 @@ def main(argv=None) -> int:
         elif do_seeds:
             print(f"skipped (d) for --model: {model} not found")
         paths = pool_paths(shared / "corpora")
-        for label, part, gold_path, reader, view in OTHER_SETS:
-            needs = [gold_path, paths["fnc-1"], paths["bbc-news"]] + ([paths["reuters"]] if part == "briefs" else [])
-            if getattr(args, f"no_{part}") or skip_if_missing(needs):
+        for ls in OTHER_SETS:
+            label, gold_path, reader, view = ls.label, ls.gold, ls.reader, ls.view
+            if getattr(args, f"no_{ls.part}") or skip_if_missing([gold_path] + [paths[c] for c in ls.corpora]):
                 continue
             rows = second_set(paths, dev, gold_path, view)
             o = others[label] = {"rows": rows, "gold": gold_path, "results": {}, "preds": {}}
-            print(f"({'e' if part == 'second' else 'g'}) the {label}: {len(rows)} articles of the unlabeled corpora "
+            print(f"({ls.letter}) the {label}: {len(rows)} articles of the unlabeled corpora "
                   f"labeled by the project's readers ({shown(gold_path)}"
                   + (f", read as briefs: the title and {BRIEF_SENTENCES} sentences" if view else "") + "); stances: "
                   + ", ".join(f"{st} {sum(a['stance'] == st for a in rows)}" for st in stances) + "; topics: "
@@ -524,7 +538,7 @@ def main(argv=None) -> int:
                 name, score = reader_agreement(rows, read_jsonl(reader), topics, stances, reader.name)
                 o["results"][name] = score
             if not args.no_rules:
-                o["results"]["rules"] = rules_on_dev(rows, labels, tmp, topics, stances, name=part)["score"]
+                o["results"]["rules"] = rules_on_dev(rows, labels, tmp, topics, stances, name=ls.part)["score"]
             if not args.no_model and has_model:
                 m = model_on_dev(model, rows, topics, stances)
                 o["results"][f"model {model.parent.name}/{model.name}"] = m["score"]

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 
-from .sentences import paragraph_sentences, sentence_key, sentences, unwrap
+from .sentences import paragraph_sentences, paragraphs, sentence_key, sentences
 
 MIN_WORDS = 6  # shorter sentences ("He said.") repeat by chance
 
@@ -121,7 +121,7 @@ def strip_boilerplate(text: str, keys: set[str]) -> tuple[str, int]:
     if not keys:
         return text, 0
     removed, paras = 0, []
-    for para in unwrap(text).split("\n"):
+    for para in paragraphs(text):
         kept = []
         for s in paragraph_sentences(para):
             if sentence_key(s) in keys:

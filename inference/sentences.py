@@ -110,10 +110,15 @@ def _hard_wrapped(lines: list[str]) -> bool:
     return breaks >= WRAP_MIN_BREAKS and mid * 3 >= breaks and len(lines[-1]) <= WRAP_MAX_WIDTH
 
 
+def paragraphs(text: str) -> list[str]:
+    """The paragraphs of a text, a hard-wrapped one rejoined first (``unwrap``); blank ones kept."""
+    return unwrap(text).split("\n")
+
+
 def sentences(text: str) -> list[str]:
     """Split text into sentences (paragraph breaks always end one; a hard-wrapped text is rejoined into its
-    paragraphs first: ``unwrap``). Good enough for news prose."""
-    return [s for para in unwrap(text).split("\n") for s in paragraph_sentences(para)]
+    paragraphs first: ``paragraphs``). Good enough for news prose."""
+    return [s for para in paragraphs(text) for s in paragraph_sentences(para)]
 
 
 def sentence_key(sentence: str) -> str:

@@ -24,7 +24,7 @@ import numpy as np
 
 from inference.errors import NewstagError
 from inference.rules import labeling_functions
-from inference.sentences import paragraph_sentences, unwrap
+from inference.sentences import paragraph_sentences, paragraphs
 from training import dataset_folder
 
 from .gold_file import AlreadyDecided, GoldFile
@@ -246,7 +246,7 @@ class ReviewSession:
         evidence = {t["name"]: t["evidence"] for t in topics if t["evidence"] and (t["model"] or t["rules"])}
         rules = [(t["name"], name) for t in topics for name in t["voters"] if name in self.lfs]
         out = []
-        for para in unwrap(row["text"]).split("\n"):
+        for para in paragraphs(row["text"]):
             sents = []
             for sent in paragraph_sentences(para):
                 marks = [{"topic": t, "by": "model"} for t, ev in evidence.items() if ev and (ev in sent or sent in ev)]
